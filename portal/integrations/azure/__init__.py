@@ -1,0 +1,1 @@
+"""The Azure adapter. ``client.py`` is the only portal module that imports azure.*"""

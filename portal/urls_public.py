@@ -1,0 +1,32 @@
+"""URLs of the public host: MSP staff console, sign-in and public pages."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from portal import views
+from tenants import views as staff_views
+
+urlpatterns = [
+    path("", views.public_home, name="public_home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("staff/tenants/", staff_views.tenant_list, name="staff_tenants"),
+    path("staff/tenants/new/", staff_views.tenant_create, name="staff_tenant_create"),
+    path(
+        "staff/tenants/<int:pk>/", staff_views.tenant_detail, name="staff_tenant_detail"
+    ),
+    path(
+        "staff/tenants/<int:pk>/suspend/",
+        staff_views.tenant_suspend,
+        name="staff_tenant_suspend",
+    ),
+    path(
+        "staff/tenants/<int:pk>/resume/",
+        staff_views.tenant_resume,
+        name="staff_tenant_resume",
+    ),
+    path("staff/audit/", staff_views.staff_audit_list, name="staff_audit"),
+]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from tenants.accounts.audit import AuditContext
+from tenants.accounts.models import Invitation, User
+from tenants.accounts.roles import Role
+from tenants.accounts.services import invitation_accept, invitation_create
+from tenants.hosts import public_origin, tenant_origin
+from tenants.models import Customer
+from tenants.services import ensure_public_tenant, ensure_template_schema, tenant_create
+
+DEMO_PASSWORD = "Kakehashi-demo-2026"
+STAFF_EMAIL = "staff@kakehashi.example"
+
+# (slug, name, plan, owner, viewer, corporate number)
+DEMO_TENANTS = [
+    (
+        "sakura",
+        "株式会社さくら精機",
+        "standard",
+        "owner@sakura.example.jp",
+        "viewer@sakura.example.jp",
+        "7010001000001",
+    ),
+    (
+        "fuji",
+        "富士ロジスティクス株式会社",
+        "premium",
+        "owner@fuji.example.jp",
+        "viewer@fuji.example.jp",
+        "",
+    ),
+    ("minato", "みなと会計事務所", "lite", "owner@minato.example.jp", "", ""),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo staff, tenants and users. Safe to run again."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ensure_public_tenant()
+        ensure_template_schema()
+        ctx = AuditContext.system("manage.py seed_demo")
+        lines = [f"Staff console  {public_origin()}/  {STAFF_EMAIL} / {DEMO_PASSWORD}"]
+        with transaction.atomic():
+            self._ensure_user(
+                STAFF_EMAIL, "MSP サポート", role=Role.VIEWER, is_staff=True
+            )
+        for slug, name, plan, owner, viewer, corporate in DEMO_TENANTS:
+            tenant = Customer.objects.filter(schema_name=slug).first()
+            if tenant is None:
+                tenant, _ = tenant_create(
+                    ctx=ctx,
+                    name=name,
+                    slug=slug,
+                    owner_email=owner,
+                    plan=plan,
+                    corporate_number=corporate,
+                    billing_contact_email=owner,
+                )
+            with schema_context(tenant.schema_name):
+                self._accept(ctx, owner, "管理 太郎")
+                if viewer:
+                    if not User.objects.filter(email=viewer).exists():
+                        owner_ctx = AuditContext(
+                            actor_id=User.objects.get(email=owner).pk,
+                            actor_email=owner,
+                            actor_kind="user",
+                            role=Role.OWNER,
+                        )
+                        if (
+                            not Invitation.objects.pending()
+                            .filter(email=viewer)
+                            .exists()
+                        ):
+                            invitation_create(
+                                ctx=owner_ctx, email=viewer, role=Role.VIEWER
+                            )
+                    self._accept(ctx, viewer, "閲覧 花子")
+            origin = tenant_origin(tenant)
+            lines.append(f"{name}  {origin}/  {owner} / {DEMO_PASSWORD}")
+            if viewer:
+                lines.append(f"{name}  {origin}/  {viewer} / {DEMO_PASSWORD} (viewer)")
+        out = Path(settings.BASE_DIR) / ".local" / "demo-logins.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for line in lines:
+            self.stdout.write(line)
+
+    def _accept(self, ctx: AuditContext, email: str, full_name: str) -> None:
+        if User.objects.filter(email=email).exists():
+            return
+        invitation = Invitation.objects.pending().get(email=email)
+        invitation_accept(
+            ctx=ctx, invitation=invitation, full_name=full_name, password=DEMO_PASSWORD
+        )
+
+    def _ensure_user(self, email: str, name: str, *, role: str, is_staff: bool) -> None:
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={"full_name": name, "role": role, "is_staff": is_staff},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            EmailAddress.objects.create(
+                user=user, email=email, verified=True, primary=True
+            )

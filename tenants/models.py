@@ -1,0 +1,91 @@
+"""The tenant registry, in the public schema."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+# Schema names double as the tenant's host label: <slug>.<base domain>.
+SLUG_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$",
+    _(
+        "Use 3–32 characters: lower-case letters, digits and hyphens, starting with a "
+        "letter."
+    ),
+)
+RESERVED_SLUGS = frozenset(
+    {"public", "www", "admin", "api", "static", "staff", "mail", "tenant-template"}
+)
+TEMPLATE_SCHEMA = "tenant_template"
+
+
+class Customer(TenantMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        # The migrated schema that new tenants are cloned from; never served.
+        TEMPLATE = "template", _("Template")
+
+    class Plan(models.TextChoices):
+        LITE = "lite", _("Lite")
+        STANDARD = "standard", _("Standard")
+        PREMIUM = "premium", _("Premium")
+
+    name = models.CharField(_("display name"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    plan = models.CharField(
+        _("plan"), max_length=16, choices=Plan.choices, default=Plan.STANDARD
+    )
+    billing_contact_name = models.CharField(
+        _("billing contact"), max_length=200, blank=True
+    )
+    billing_contact_email = models.EmailField(_("billing contact email"), blank=True)
+    corporate_number = models.CharField(
+        _("corporate number"),
+        max_length=13,
+        blank=True,
+        validators=[RegexValidator(r"^\d{13}$", _("Enter 13 digits."))],
+    )
+    suspended_reason = models.CharField(
+        _("suspension reason"), max_length=500, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "suspended", "template"]),
+                name="customer_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self) -> str:
+        return self.domain
