@@ -250,6 +250,13 @@ JA: dict[tuple[str | None, str], str] = {
         "The tenant was suspended. Its data is kept.",
     ): "テナントを停止しました。データは保持されています。",
     (None, "The tenant was resumed."): "テナントを再開しました。",
+    (None, "Sign In"): "ログイン",
+    (None, "Sign in with a passkey"): "パスキーでログイン",
+    (None, "Send me a sign-in code"): "ログインコードを送信する",
+    (
+        None,
+        "Accounts are created by invitation from your administrator.",
+    ): "アカウントは管理者からの招待で作成されます。",
 }
 
 

@@ -18,10 +18,17 @@ CACHES = {
 }
 # Unit tests assert on mail content; delivery through ACS is tested against the
 # emulator in tests/integration with the real backend.
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-DEFAULT_FROM_EMAIL = "DoNotReply@portal.test"
-CELERY_TASK_ALWAYS_EAGER = True
+# A real worker started by tests/integration overrides these through the environment.
+EMAIL_BACKEND = env_str(  # noqa: F405
+    "PORTAL_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("PORTAL_TEST_FROM_EMAIL", "DoNotReply@portal.test")  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tests use their own Redis database so a `make run` worker never takes their tasks.
+CELERY_BROKER_URL = env_str(  # noqa: F405
+    "PORTAL_TEST_BROKER_URL", REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
+)
 PORTAL_MFA_REQUIRED = True
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -31,6 +31,14 @@ case "${1:-}" in
     "$PY" manage.py migrate_schemas --shared -v 0
     say "migrate_schemas --tenant (multiprocessing executor)"
     "$PY" manage.py migrate_schemas --tenant --executor=multiprocessing -v 0
+    say "portal_init (public tenant + template schema)"
+    "$PY" manage.py portal_init
+    # Demo installs relax mandatory TOTP so the demo logins work at once; set
+    # PORTAL_MFA_REQUIRED=true before `make run` to see the enforced flow.
+    env_set PORTAL_MFA_REQUIRED "${PORTAL_MFA_REQUIRED:-false}"
+    load_env
+    say "portal_mail_setup (the portal's own ACS resource in the emulator)"
+    "$PY" manage.py portal_mail_setup
     say "seed_demo"
     "$PY" manage.py seed_demo
     ;;

@@ -24,6 +24,11 @@ from azure.core.exceptions import (
 )
 from azure.identity import ClientSecretCredential
 from azure.mgmt.communication import CommunicationServiceManagementClient
+from azure.mgmt.communication.models import (
+    CommunicationServiceResource,
+    DomainResource,
+    EmailServiceResource,
+)
 from django.conf import settings
 
 from portal.integrations.azure.errors import AzureError, AzureNotFound, AzureThrottled
@@ -171,22 +176,20 @@ def ensure_portal_mail_resource() -> PortalMailResource:
     acs_name = settings.PORTAL_MAIL_ACS_NAME
     with _azure_errors():
         arm.email_services.begin_create_or_update(
-            rg, es_name, {"location": "global", "data_location": "Japan"}
+            rg, es_name, EmailServiceResource(location="global", data_location="Japan")
         ).result()
         domain = arm.domains.begin_create_or_update(
             rg,
             es_name,
             "AzureManagedDomain",
-            {"location": "global", "domain_management": "AzureManaged"},
+            DomainResource(location="global", domain_management="AzureManaged"),
         ).result()
         acs = arm.communication_services.begin_create_or_update(
             rg,
             acs_name,
-            {
-                "location": "global",
-                "data_location": "Japan",
-                "linked_domains": [domain.id],
-            },
+            CommunicationServiceResource(
+                location="global", data_location="Japan", linked_domains=[domain.id]
+            ),
         ).result()
     return PortalMailResource(resource_id=acs.id, sender=_managed_sender(domain))
 
