@@ -27,7 +27,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F
 CELERY_TASK_EAGER_PROPAGATES = True
 # Tests use their own Redis database so a `make run` worker never takes their tasks.
 CELERY_BROKER_URL = env_str(  # noqa: F405
-    "PORTAL_TEST_BROKER_URL", REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
+    "PORTAL_TEST_BROKER_URL",
+    REDIS_URL.rsplit("/", 1)[0] + "/15",  # noqa: F405
 )
 PORTAL_MFA_REQUIRED = True
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405

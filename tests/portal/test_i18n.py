@@ -29,7 +29,9 @@ def test_catalog_covers_every_string_in_the_source(tmp_path):
     for name in ("manage.py",):
         shutil.copy(ROOT / name, tmp_path / name)
     for name in ("portal", "tenants", "mailops", "billing", "templates", "locale"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("*.mo"))
+        shutil.copytree(
+            ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("*.mo")
+        )
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "ja", "--no-obsolete"],
         cwd=tmp_path,

@@ -19,4 +19,6 @@ class Command(BaseCommand):
             resource = client.ensure_portal_mail_resource()
         except AzureError as exc:
             raise CommandError(f"ACS set-up failed: {exc}") from None
-        self.stdout.write(f"portal mail: {resource.resource_id} sends as {resource.sender}")
+        self.stdout.write(
+            f"portal mail: {resource.resource_id} sends as {resource.sender}"
+        )
