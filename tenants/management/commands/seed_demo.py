@@ -45,6 +45,13 @@ DEMO_TENANTS = [
 class Command(BaseCommand):
     help = "Create demo staff, tenants and users. Safe to run again."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--logins-file",
+            default=str(Path(settings.BASE_DIR) / ".local" / "demo-logins.txt"),
+            help="where to write the demo URLs and logins (make run prints it)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         ensure_public_tenant()
         ensure_template_schema()
@@ -89,7 +96,7 @@ class Command(BaseCommand):
             lines.append(f"{name}  {origin}/  {owner} / {DEMO_PASSWORD}")
             if viewer:
                 lines.append(f"{name}  {origin}/  {viewer} / {DEMO_PASSWORD} (viewer)")
-        out = Path(settings.BASE_DIR) / ".local" / "demo-logins.txt"
+        out = Path(options["logins_file"])
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for line in lines:
