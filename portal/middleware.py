@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
 # Paths a user may reach before enrolling MFA, and on a suspended tenant's host.
 _ALWAYS_OPEN = ("/healthz", "/readyz", "/static/", "/i18n/")
@@ -54,3 +55,33 @@ class MfaRequiredMiddleware:
             ).exists():
                 return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
+
+
+class JapaneseFirstLocaleMiddleware:
+    """Japanese unless the user chose otherwise.
+
+    Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language:
+    the customers' administrators are in Japan, often on English-language OS
+    installs, and expect the portal in Japanese until they switch it.
+    The choice comes from the language cookie (set by the switcher), then the
+    user's saved preference.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in supported:
+            user = getattr(request, "user", None)
+            preferred = getattr(user, "preferred_language", "") if user else ""
+            language = preferred if preferred in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response

@@ -26,3 +26,11 @@ def yen(amount: int | None) -> str:
     if amount is None or amount == "":
         return ""
     return format_yen(amount)
+
+
+@register.filter
+def summary(data: dict[str, object] | None) -> str:
+    """A before/after dict as ``key: value`` pairs for the audit table."""
+    if not data:
+        return ""
+    return ", ".join(f"{key}: {value}" for key, value in data.items())

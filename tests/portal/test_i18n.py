@@ -49,3 +49,10 @@ def test_language_switch_sets_english(personas):
     page = client.get("/").content.decode()
     assert '<html lang="en">' in page
     assert "Managed mail for Azure Communication Services" in page
+
+
+def test_japanese_even_for_an_english_browser(personas):
+    client = Client(HTTP_HOST="localhost", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    page = client.get("/").content.decode()
+    assert '<html lang="ja">' in page
+    assert "Azure Communication Services のマネージドメール" in page
