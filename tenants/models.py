@@ -89,3 +89,49 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class Alert(models.Model):
+    """Something a human should look at, raised once per cause.
+
+    Raised by flows in any schema (DNS drift, expiring secrets, failed provisioning)
+    and kept in the public schema so the staff console can list every tenant's alerts
+    with one query. ``cause_key`` identifies the cause; an open alert with the same
+    tenant, kind and cause is refreshed rather than duplicated.
+    """
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("Info")
+        WARNING = "warning", _("Warning")
+        CRITICAL = "critical", _("Critical")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    tenant = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="alerts"
+    )
+    kind = models.CharField(max_length=40)
+    cause_key = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "cause_key"],
+                condition=~models.Q(state="resolved"),
+                name="alert_one_open_per_cause",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.kind} {self.title}"

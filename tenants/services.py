@@ -76,6 +76,12 @@ def tenant_create(
     # Not durable: the test suite wraps each test in a transaction. Callers are
     # views and commands that are never inside another transaction.
     with transaction.atomic():
+        # Serialise creations: django-tenants' clone re-creates shared helper types
+        # in the public schema, which fails when two clones run at once.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('portal.tenant_create'))"
+            )
         if (
             Customer.objects.filter(schema_name=schema_name).exists()
             or Domain.objects.filter(domain=host).exists()

@@ -11,6 +11,7 @@ from tenants.accounts.models import Invitation
 from tenants.accounts.roles import Role
 from tenants.accounts.services import invitation_token
 from tenants.hosts import tenant_origin
+from tenants.models import Customer
 
 
 def send_invitation_mail(invitation: Invitation) -> None:
@@ -19,7 +20,8 @@ def send_invitation_mail(invitation: Invitation) -> None:
     The ACS operation id is derived from the invitation, so a retried task can
     never make ACS send the same invitation twice.
     """
-    tenant = connection.tenant
+    # connection.tenant may be a FakeTenant inside schema_context(); load the row.
+    tenant = Customer.objects.get(schema_name=connection.schema_name)
     link = tenant_origin(tenant) + reverse(
         "invitation_accept", kwargs={"token": invitation_token(invitation)}
     )

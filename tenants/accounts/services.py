@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.errors import ServiceError
+from portal.tasks import enqueue_on_commit
 from tenants.accounts.audit import AuditContext, audit_record
 from tenants.accounts.models import Invitation, User
 from tenants.accounts.roles import Role, assignable_roles, role_can
@@ -99,8 +100,7 @@ def invitation_create(
 def _queue_invitation_mail(invitation: Invitation) -> None:
     from tenants.accounts.tasks import invitation_send_task
 
-    invitation_id = invitation.pk
-    transaction.on_commit(lambda: invitation_send_task.delay(invitation_id))
+    enqueue_on_commit(invitation_send_task, invitation.pk)
 
 
 def invitation_revoke(*, ctx: AuditContext, invitation: Invitation) -> Invitation:

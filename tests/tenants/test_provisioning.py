@@ -163,3 +163,23 @@ def test_invitation_for_unknown_user_roles(personas):
         account_services.invitation_create(
             ctx=_staff_ctx(personas), email="x@alpha.example", role="superuser"
         )
+
+
+def test_owner_invitation_mail_is_sent_from_the_new_tenant(
+    personas, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    # The on-commit hook runs after the tenant's schema context has exited; the
+    # task must still run in the new tenant's schema and send the invitation.
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant, invitation = services.tenant_create(
+            ctx=_staff_ctx(personas),
+            name="ゼータ株式会社",
+            slug="zeta",
+            owner_email="o@zeta.example",
+        )
+    assert [m.to for m in mail.outbox] == [["o@zeta.example"]]
+    assert "http://zeta.localhost:8000/invitations/accept/" in mail.outbox[0].body
+    with schema_context("zeta"):
+        assert Invitation.objects.get(pk=invitation.pk).sent_at is not None

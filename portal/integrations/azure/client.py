@@ -11,9 +11,11 @@ import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import requests
 from azure.communication.email import EmailClient
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -101,10 +103,11 @@ def get_credential() -> ClientSecretCredential:
 
 
 @functools.cache
-def get_arm_client() -> CommunicationServiceManagementClient:
+def get_arm_client(subscription_id: str = "") -> CommunicationServiceManagementClient:
+    """ARM client for one subscription (the MSP's by default)."""
     return CommunicationServiceManagementClient(
         get_credential(),
-        settings.AZURE_SUBSCRIPTION_ID,
+        subscription_id or settings.AZURE_SUBSCRIPTION_ID,
         base_url=settings.AZURE_ARM_URL,
         **_common_kwargs(),
     )
@@ -233,3 +236,437 @@ def check_reachable() -> None:
         ) from exc
     except ServiceRequestError as exc:
         raise AzureError(f"unreachable: {exc}", retryable=True) from exc
+
+
+# --- tenant footprints: ARM resources of one customer ----------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceGroupRef:
+    subscription_id: str
+    resource_group: str
+
+
+@dataclass(frozen=True)
+class VerificationRecord:
+    kind: str  # Domain / SPF / DKIM / DKIM2 / DMARC
+    record_type: str  # TXT / CNAME
+    name: str
+    value: str
+    ttl: int
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    resource_id: str
+    name: str
+    management: str  # AzureManaged / CustomerManaged
+    from_sender_domain: str
+    provisioning_state: str
+    records: tuple[VerificationRecord, ...]
+    states: dict[
+        str, str
+    ]  # kind -> NotStarted / VerificationRequested / Verified / ...
+
+
+@dataclass(frozen=True)
+class CommunicationServiceInfo:
+    resource_id: str
+    name: str
+    host_name: str
+    linked_domains: tuple[str, ...]
+
+
+_RECORD_KINDS = {
+    "domain": "Domain",
+    "spf": "SPF",
+    "dkim": "DKIM",
+    "dkim2": "DKIM2",
+    "dmarc": "DMARC",
+}
+
+
+def _domain_info(domain: Any) -> DomainInfo:
+    records: list[VerificationRecord] = []
+    states: dict[str, str] = {}
+    verification_records = domain.verification_records
+    verification_states = domain.verification_states
+    for attr, kind in _RECORD_KINDS.items():
+        record = (
+            getattr(verification_records, attr, None) if verification_records else None
+        )
+        if record is not None:
+            records.append(
+                VerificationRecord(
+                    kind=kind,
+                    record_type=str(record.type or ""),
+                    name=str(record.name or ""),
+                    value=str(record.value or ""),
+                    ttl=int(record.ttl or 3600),
+                )
+            )
+        state = (
+            getattr(verification_states, attr, None) if verification_states else None
+        )
+        if state is not None:
+            states[kind] = str(state.status or "NotStarted")
+    return DomainInfo(
+        resource_id=str(domain.id),
+        name=str(domain.name),
+        management=str(domain.domain_management or ""),
+        from_sender_domain=str(
+            domain.from_sender_domain or domain.mail_from_sender_domain or ""
+        ),
+        provisioning_state=str(domain.provisioning_state or ""),
+        records=tuple(records),
+        states=states,
+    )
+
+
+def email_service_ensure(ref: ResourceGroupRef, name: str) -> str:
+    """Create or update an Email Communication Service; returns its resource id."""
+    with _azure_errors():
+        resource = (
+            get_arm_client(ref.subscription_id)
+            .email_services.begin_create_or_update(
+                ref.resource_group,
+                name,
+                EmailServiceResource(location="global", data_location="Japan"),
+            )
+            .result()
+        )
+    return str(resource.id)
+
+
+def domain_ensure(
+    ref: ResourceGroupRef, email_service: str, domain_name: str, *, managed: bool
+) -> DomainInfo:
+    """Create (or return) a sending domain under an Email Communication Service.
+
+    PUT is idempotent, so a re-run after a crash finishes the job without a copy.
+    """
+    body = DomainResource(
+        location="global",
+        domain_management="AzureManaged" if managed else "CustomerManaged",
+        user_engagement_tracking="Disabled",
+    )
+    with _azure_errors():
+        domain = (
+            get_arm_client(ref.subscription_id)
+            .domains.begin_create_or_update(
+                ref.resource_group, email_service, domain_name, body
+            )
+            .result()
+        )
+    return _domain_info(domain)
+
+
+def domain_get(
+    ref: ResourceGroupRef, email_service: str, domain_name: str
+) -> DomainInfo:
+    with _azure_errors():
+        domain = get_arm_client(ref.subscription_id).domains.get(
+            ref.resource_group, email_service, domain_name
+        )
+    return _domain_info(domain)
+
+
+def domain_delete(ref: ResourceGroupRef, email_service: str, domain_name: str) -> None:
+    """Delete a domain; a domain that is already gone counts as deleted."""
+    try:
+        with _azure_errors():
+            get_arm_client(ref.subscription_id).domains.begin_delete(
+                ref.resource_group, email_service, domain_name
+            ).result()
+    except AzureNotFound:
+        return
+
+
+def domain_verification_start(
+    ref: ResourceGroupRef, email_service: str, domain_name: str, kind: str
+) -> None:
+    """Ask ACS to verify one record kind. Progress is read back with domain_get."""
+    with _azure_errors():
+        poller = get_arm_client(
+            ref.subscription_id
+        ).domains.begin_initiate_verification(
+            ref.resource_group, email_service, domain_name, {"verificationType": kind}
+        )
+        # Wait for the request to be accepted and processed; the states on the
+        # domain are the source of truth either way.
+        poller.result()
+
+
+def communication_service_ensure(
+    ref: ResourceGroupRef, name: str, *, linked_domains: list[str] | None = None
+) -> CommunicationServiceInfo:
+    """Create (or update) a Communication Service. Keeps existing links when
+    ``linked_domains`` is None."""
+    client = get_arm_client(ref.subscription_id)
+    with _azure_errors():
+        if linked_domains is None:
+            try:
+                current = client.communication_services.get(ref.resource_group, name)
+                linked_domains = list(current.linked_domains or [])
+            except ResourceNotFoundError:
+                linked_domains = []
+        resource = client.communication_services.begin_create_or_update(
+            ref.resource_group,
+            name,
+            CommunicationServiceResource(
+                location="global", data_location="Japan", linked_domains=linked_domains
+            ),
+        ).result()
+    return CommunicationServiceInfo(
+        resource_id=str(resource.id),
+        name=str(resource.name),
+        host_name=str(resource.host_name or ""),
+        linked_domains=tuple(resource.linked_domains or ()),
+    )
+
+
+def communication_service_set_links(
+    ref: ResourceGroupRef, name: str, linked_domains: list[str]
+) -> CommunicationServiceInfo:
+    """Replace the list of linked domains (PATCH)."""
+    with _azure_errors():
+        resource = get_arm_client(ref.subscription_id).communication_services.update(
+            ref.resource_group, name, {"properties": {"linkedDomains": linked_domains}}
+        )
+    return CommunicationServiceInfo(
+        resource_id=str(resource.id),
+        name=str(resource.name),
+        host_name=str(resource.host_name or ""),
+        linked_domains=tuple(resource.linked_domains or ()),
+    )
+
+
+def sender_username_ensure(
+    ref: ResourceGroupRef,
+    email_service: str,
+    domain_name: str,
+    username: str,
+    display_name: str,
+) -> None:
+    with _azure_errors():
+        get_arm_client(ref.subscription_id).sender_usernames.create_or_update(
+            ref.resource_group,
+            email_service,
+            domain_name,
+            username,
+            {"properties": {"username": username, "displayName": display_name}},
+        )
+
+
+def sender_username_delete(
+    ref: ResourceGroupRef, email_service: str, domain_name: str, username: str
+) -> None:
+    try:
+        with _azure_errors():
+            get_arm_client(ref.subscription_id).sender_usernames.delete(
+                ref.resource_group, email_service, domain_name, username
+            )
+    except AzureNotFound:
+        return
+
+
+def smtp_username_ensure(
+    ref: ResourceGroupRef,
+    communication_service: str,
+    name: str,
+    *,
+    username: str,
+    application_id: str,
+) -> None:
+    """Create (or update) the SMTP Username resource that maps a login to an app."""
+    with _azure_errors():
+        get_arm_client(ref.subscription_id).smtp_usernames.create_or_update(
+            ref.resource_group,
+            communication_service,
+            name,
+            {
+                "properties": {
+                    "username": username,
+                    "entraApplicationId": application_id,
+                    "tenantId": settings.AZURE_TENANT_ID,
+                }
+            },
+        )
+
+
+def smtp_username_delete(
+    ref: ResourceGroupRef, communication_service: str, name: str
+) -> None:
+    try:
+        with _azure_errors():
+            get_arm_client(ref.subscription_id).smtp_usernames.delete(
+                ref.resource_group, communication_service, name
+            )
+    except AzureNotFound:
+        return
+
+
+SUPPRESSION_LIST = "default"
+
+
+def suppression_list_ensure(
+    ref: ResourceGroupRef, email_service: str, domain_name: str
+) -> None:
+    with _azure_errors():
+        get_arm_client(ref.subscription_id).suppression_lists.create_or_update(
+            ref.resource_group,
+            email_service,
+            domain_name,
+            SUPPRESSION_LIST,
+            {"properties": {"listName": SUPPRESSION_LIST}},
+        )
+
+
+def suppression_address_put(
+    ref: ResourceGroupRef,
+    email_service: str,
+    domain_name: str,
+    address_id: str,
+    *,
+    email: str,
+    notes: str = "",
+) -> None:
+    with _azure_errors():
+        get_arm_client(ref.subscription_id).suppression_list_addresses.create_or_update(
+            ref.resource_group,
+            email_service,
+            domain_name,
+            SUPPRESSION_LIST,
+            address_id,
+            {"properties": {"email": email, "notes": notes}},
+        )
+
+
+def suppression_address_delete(
+    ref: ResourceGroupRef, email_service: str, domain_name: str, address_id: str
+) -> None:
+    try:
+        with _azure_errors():
+            get_arm_client(ref.subscription_id).suppression_list_addresses.delete(
+                ref.resource_group,
+                email_service,
+                domain_name,
+                SUPPRESSION_LIST,
+                address_id,
+            )
+    except AzureNotFound:
+        return
+
+
+# --- Microsoft Graph (applications and their client secrets) ----------------------------
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+@dataclass(frozen=True)
+class GraphApp:
+    object_id: str
+    app_id: str
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    key_id: str
+    hint: str
+    expires_at: datetime
+    secret_text: str = field(repr=False)  # shown once; never stored or logged
+
+
+def _graph(method: str, path: str, *, json: dict[str, Any] | None = None) -> Any:
+    token = get_credential().get_token(GRAPH_SCOPE).token
+    try:
+        response = requests.request(
+            method,
+            f"{settings.AZURE_GRAPH_URL}/v1.0{path}",
+            json=json,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=settings.AZURE_TIMEOUT_SECONDS,
+            verify=settings.AZURE_CA_BUNDLE,
+        )
+    except requests.RequestException as exc:
+        raise AzureError(
+            f"Graph unreachable: {type(exc).__name__}", retryable=True
+        ) from exc
+    if response.status_code == 404:
+        raise AzureNotFound("Graph object not found")
+    if response.status_code == 429:
+        raise AzureThrottled(
+            "Graph throttled",
+            retry_after=int(response.headers.get("Retry-After", "1") or 1),
+        )
+    if response.status_code >= 400:
+        try:
+            error = response.json().get("error", {})
+        except ValueError:
+            error = {}
+        raise AzureError(
+            f"Graph {response.status_code}: {error.get('message', '')}",
+            retryable=response.status_code >= 500,
+            status=response.status_code,
+            code=str(error.get("code", "")),
+        )
+    return response.json() if response.content else None
+
+
+def graph_app_ensure(display_name: str) -> GraphApp:
+    """Find the application with this display name, or create it (idempotent)."""
+    escaped = display_name.replace("'", "''")
+    found = _graph("GET", f"/applications?$filter=displayName eq '{escaped}'")
+    apps = found.get("value", []) if found else []
+    if apps:
+        return GraphApp(object_id=apps[0]["id"], app_id=apps[0]["appId"])
+    created = _graph(
+        "POST",
+        "/applications",
+        json={"displayName": display_name, "signInAudience": "AzureADMyOrg"},
+    )
+    return GraphApp(object_id=created["id"], app_id=created["appId"])
+
+
+def graph_app_delete(object_id: str) -> None:
+    try:
+        _graph("DELETE", f"/applications/{object_id}")
+    except AzureNotFound:
+        return
+
+
+def graph_secret_add(
+    object_id: str, *, display_name: str, expires_at: datetime
+) -> NewSecret:
+    """Add a client secret. The returned ``secret_text`` is the only copy there is."""
+    body = {
+        "passwordCredential": {
+            "displayName": display_name,
+            "endDateTime": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    }
+    data = _graph("POST", f"/applications/{object_id}/addPassword", json=body)
+    return NewSecret(
+        key_id=data["keyId"],
+        hint=data.get("hint") or "",
+        expires_at=datetime.fromisoformat(data["endDateTime"].replace("Z", "+00:00")),
+        secret_text=data["secretText"],
+    )
+
+
+def graph_secret_remove(object_id: str, key_id: str) -> None:
+    """Remove a client secret; one that is already gone counts as removed."""
+    try:
+        _graph(
+            "POST", f"/applications/{object_id}/removePassword", json={"keyId": key_id}
+        )
+    except AzureError as exc:
+        # Graph answers 400 for an unknown keyId on an existing app.
+        if exc.status in (400, 404):
+            return
+        raise
+
+
+def graph_secret_key_ids(object_id: str) -> set[str]:
+    data = _graph("GET", f"/applications/{object_id}")
+    return {c["keyId"] for c in (data or {}).get("passwordCredentials", [])}
