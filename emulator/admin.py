@@ -151,7 +151,10 @@ class Admin:
             else:
                 e.logstore.reset()
         if e.zonestore is not None:
+            from .dns_server import seed_public_zones
+
             e.zonestore.reset()
+            seed_public_zones(e.zonestore)
         return json_response({"reset": True})
 
     async def get_config(self, request: web.Request) -> web.Response:

@@ -501,3 +501,45 @@ async def start_dns_server(store: ZoneStore, host: str, port: int) -> DnsServerH
             tasks,
         )
     raise OSError("could not bind UDP and TCP to the same free port")
+
+
+# Public names that ACS's verification records point at. The emulator serves them so
+# that an SPF evaluation (which follows include:spf.protection.outlook.com) works
+# offline. Emulator behaviour: the address ranges are illustrative, not Microsoft's
+# current list.
+PUBLIC_ZONES: dict[str, list[tuple[str, str, list[str]]]] = {
+    "protection.outlook.com": [
+        (
+            "spf.protection.outlook.com",
+            "TXT",
+            [
+                "v=spf1 ip4:40.92.0.0/15 ip4:40.107.0.0/16 ip4:52.100.0.0/15 "
+                "ip4:104.47.0.0/17 ip6:2a01:111:f400::/48 "
+                "include:spfd.protection.outlook.com -all"
+            ],
+        ),
+        ("spfd.protection.outlook.com", "TXT", ["v=spf1 ip4:51.4.72.0/24 -all"]),
+    ],
+    "azurecomm.net": [
+        (
+            "selector1-azurecomm-prod-net._domainkey.azurecomm.net",
+            "TXT",
+            ["v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDemulator1"],
+        ),
+        (
+            "selector2-azurecomm-prod-net._domainkey.azurecomm.net",
+            "TXT",
+            ["v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDemulator2"],
+        ),
+    ],
+}
+
+
+def seed_public_zones(store: ZoneStore) -> None:
+    """Serve PUBLIC_ZONES (idempotent; called at start and after a reset)."""
+    existing = {r["name"] for r in store.list_records()}
+    for zone, records in PUBLIC_ZONES.items():
+        store.add_zone(zone)
+        for name, rtype, values in records:
+            if name not in existing:
+                store.set_record(name, rtype, values, ttl=3600)

@@ -157,9 +157,10 @@ async def serve(args: argparse.Namespace) -> int:
         log.warning("emulator.logstore is not available; Monitor APIs answer 503")
     dns_handle: Any = None
     try:
-        from .dns_server import ZoneStore, start_dns_server
+        from .dns_server import ZoneStore, seed_public_zones, start_dns_server
 
         emu.zonestore = ZoneStore(str(state_dir / "dns.sqlite3"))
+        seed_public_zones(emu.zonestore)
         dns_handle = await start_dns_server(emu.zonestore, args.host, args.dns_port)
     except ImportError:
         log.warning("emulator.dns_server is not available; DNS is off")

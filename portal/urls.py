@@ -30,4 +30,5 @@ urlpatterns = [
         name="invitation_accept",
     ),
     path("audit/", account_views.audit_list, name="audit_list"),
+    path("mail/", include("mailops.urls")),
 ]

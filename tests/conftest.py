@@ -147,6 +147,8 @@ def azure_emulator(tmp_path_factory):
     from emulator.testing import start_emulator
 
     emu = start_emulator(tmp_path_factory.mktemp("emulator-state"))
+    # Poll long-running operations every few milliseconds instead of every second.
+    emu.admin("/config", "POST", {"retry_after_ms": 20})
     yield emu
     emu.stop()
 
@@ -166,6 +168,10 @@ def emulator_settings(azure_emulator, settings):
     settings.AZURE_METRICS_URL = url
     settings.AZURE_CA_BUNDLE = str(azure_emulator.ca_path)
     settings.AZURE_DISABLE_INSTANCE_DISCOVERY = True
+    settings.DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.DNS_PORT = azure_emulator.dns_port
+    settings.ACS_SMTP_HOST = "127.0.0.1"
+    settings.ACS_SMTP_PORT = azure_emulator.smtp_port
     client.reset_clients()
     yield azure_emulator
     client.reset_clients()

@@ -286,6 +286,11 @@ _RECORD_KINDS = {
 }
 
 
+def _text(value: Any) -> str:
+    """SDK enums stringify as ``Class.MEMBER``; the wire value is what we store."""
+    return str(getattr(value, "value", value) or "")
+
+
 def _domain_info(domain: Any) -> DomainInfo:
     records: list[VerificationRecord] = []
     states: dict[str, str] = {}
@@ -299,7 +304,7 @@ def _domain_info(domain: Any) -> DomainInfo:
             records.append(
                 VerificationRecord(
                     kind=kind,
-                    record_type=str(record.type or ""),
+                    record_type=_text(record.type),
                     name=str(record.name or ""),
                     value=str(record.value or ""),
                     ttl=int(record.ttl or 3600),
@@ -309,15 +314,15 @@ def _domain_info(domain: Any) -> DomainInfo:
             getattr(verification_states, attr, None) if verification_states else None
         )
         if state is not None:
-            states[kind] = str(state.status or "NotStarted")
+            states[kind] = _text(state.status) or "NotStarted"
     return DomainInfo(
         resource_id=str(domain.id),
         name=str(domain.name),
-        management=str(domain.domain_management or ""),
+        management=_text(domain.domain_management),
         from_sender_domain=str(
             domain.from_sender_domain or domain.mail_from_sender_domain or ""
         ),
-        provisioning_state=str(domain.provisioning_state or ""),
+        provisioning_state=_text(domain.provisioning_state),
         records=tuple(records),
         states=states,
     )

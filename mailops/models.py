@@ -1,0 +1,308 @@
+"""Mail operations of one customer (tenant schema).
+
+Every Azure-backed row is a small state machine: it records what the portal asked
+for and what Azure confirmed, so a crash or an Azure error never leaves the portal
+believing something that is not true. Azure calls happen outside transactions;
+services move the state before and after each call.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class QuotaTier(models.TextChoices):
+    MANAGED = "managed", _("Azure-managed domain (5/min, 10/h)")
+    DEFAULT = "default", _("Default (30/min, 100/h)")
+    RAISED = "raised", _("Raised (approved by Microsoft)")
+
+
+QUOTA_LIMITS = {
+    QuotaTier.MANAGED: (5, 10),
+    QuotaTier.DEFAULT: (30, 100),
+}
+
+
+class AcsFootprint(models.Model):
+    """The tenant's ACS resources: Email Communication Service, Communication Service,
+    optional Azure-managed domain, and the link between them. One row per tenant."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to start")
+        PROVISIONING = "provisioning", _("Provisioning")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    # The ordered steps; each is idempotent (ARM PUT), so a re-run resumes safely.
+    STEPS = ("email_service", "managed_domain", "communication_service", "link")
+
+    subscription_id = models.CharField(_("subscription"), max_length=64)
+    resource_group = models.CharField(_("resource group"), max_length=90)
+    email_service_name = models.CharField(max_length=63)
+    communication_service_name = models.CharField(max_length=63)
+    with_managed_domain = models.BooleanField(_("Azure-managed domain"), default=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    completed_steps = models.JSONField(default=list)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    email_service_id = models.CharField(max_length=300, blank=True)
+    communication_service_id = models.CharField(max_length=300, blank=True)
+    host_name = models.CharField(max_length=200, blank=True)
+    quota_tier = models.CharField(
+        max_length=16, choices=QuotaTier.choices, default=QuotaTier.DEFAULT
+    )
+    quota_per_minute = models.PositiveIntegerField(default=30)
+    quota_per_hour = models.PositiveIntegerField(default=100)
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.communication_service_name
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * len(self.completed_steps) / len(self.STEPS))
+
+
+class SendingDomain(models.Model):
+    class Management(models.TextChoices):
+        CUSTOMER = "CustomerManaged", _("Custom domain")
+        AZURE = "AzureManaged", _("Azure-managed domain")
+
+    class State(models.TextChoices):
+        CREATING = "creating", _("Creating")
+        CREATED = "created", _("Waiting for DNS records")
+        VERIFYING = "verifying", _("Verifying")
+        VERIFIED = "verified", _("Verified")
+        FAILED = "failed", _("Failed")
+        DELETING = "deleting", _("Deleting")
+
+    name = models.CharField(_("domain"), max_length=253, unique=True)  # punycode
+    display_name = models.CharField(max_length=253)  # as typed (may be Unicode)
+    management = models.CharField(
+        max_length=16, choices=Management.choices, default=Management.CUSTOMER
+    )
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.CREATING
+    )
+    resource_id = models.CharField(max_length=400, blank=True)
+    from_sender_domain = models.CharField(max_length=253, blank=True)
+    # [{"kind","record_type","name","value","ttl"}] as ACS returned them
+    records = models.JSONField(default=list)
+    # {"Domain": "Verified", "SPF": "VerificationFailed", ...}
+    verification = models.JSONField(default=dict)
+    linked = models.BooleanField(_("linked"), default=False)
+    last_error = models.TextField(blank=True)
+    dns_ok = models.BooleanField(null=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.state == self.State.VERIFIED
+
+    @property
+    def sender_domain(self) -> str:
+        """The domain part of sender addresses (the managed domain's generated name)."""
+        return self.from_sender_domain or self.name
+
+    def required_kinds(self) -> list[str]:
+        # ACS sends once Domain, SPF, DKIM and DKIM2 are verified; DMARC is advice.
+        return ["Domain", "SPF", "DKIM", "DKIM2"]
+
+
+class DnsCheck(models.Model):
+    """One run of the portal's DNS linter, kept as history ("who broke SPF, when")."""
+
+    domain = models.ForeignKey(
+        SendingDomain, on_delete=models.CASCADE, related_name="checks"
+    )
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ok = models.BooleanField()
+    report = models.JSONField(default=dict)
+    # Fingerprint of what DNS returned, to spot drift between two checks.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    drifted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class SenderAddress(models.Model):
+    class State(models.TextChoices):
+        CREATING = "creating", _("Creating")
+        ACTIVE = "active", _("Active")
+        FAILED = "failed", _("Failed")
+        DELETING = "deleting", _("Deleting")
+
+    domain = models.ForeignKey(
+        SendingDomain, on_delete=models.PROTECT, related_name="senders"
+    )
+    username = models.CharField(_("local part"), max_length=64)
+    display_name = models.CharField(_("display name"), max_length=256, blank=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.CREATING
+    )
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain__name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "username"], name="sender_unique_per_domain"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.username}@{self.domain.sender_domain}"
+
+
+class SmtpCredential(models.Model):
+    """A device or application that sends through the ACS SMTP relay.
+
+    Behind it: an Entra application (its client secrets are the SMTP passwords) and
+    an ACS SMTP Username resource that maps the login to that application.
+    """
+
+    class Kind(models.TextChoices):
+        MFP = "mfp", _("Multifunction printer")
+        APP = "app", _("Business application")
+        OTHER = "other", pgettext_lazy("device kind", "Other")
+
+    class Vendor(models.TextChoices):
+        CANON = "canon", "Canon"
+        RICOH = "ricoh", "RICOH"
+        FUJIFILM = "fujifilm", "FUJIFILM Business Innovation"
+        SHARP = "sharp", "SHARP"
+        KYOCERA = "kyocera", "KYOCERA"
+        KONICA = "konica", "KONICA MINOLTA"
+        BROTHER = "brother", "Brother"
+        EPSON = "epson", "EPSON"
+        OTHER = "other", pgettext_lazy("vendor", "Other")
+
+    class State(models.TextChoices):
+        CREATING = "creating", _("Creating")
+        ACTIVE = "active", _("Active")
+        FAILED = "failed", _("Setup incomplete")
+        REVOKED = "revoked", _("Revoked")
+
+    label = models.CharField(_("name"), max_length=100)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    kind = models.CharField(
+        _("type"), max_length=8, choices=Kind.choices, default=Kind.MFP
+    )
+    vendor = models.CharField(
+        _("vendor"), max_length=16, choices=Vendor.choices, blank=True
+    )
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    owner_name = models.CharField(_("person in charge"), max_length=100, blank=True)
+    sender_domain = models.ForeignKey(
+        SendingDomain, on_delete=models.PROTECT, related_name="credentials"
+    )
+    # The From address the device must use (ACS refuses other senders).
+    sender = models.ForeignKey(
+        SenderAddress, on_delete=models.PROTECT, related_name="credentials"
+    )
+    username = models.CharField(_("SMTP username"), max_length=128, unique=True)
+    smtp_username_resource = models.CharField(max_length=63, unique=True)
+    app_object_id = models.CharField(max_length=64, blank=True)
+    app_id = models.CharField(max_length=64, blank=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.CREATING
+    )
+    last_error = models.TextField(blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def active_secrets(self) -> list[CredentialSecret]:
+        return [
+            s for s in self.secrets.all() if s.state != CredentialSecret.State.REVOKED
+        ]
+
+    @property
+    def current_secret(self) -> CredentialSecret | None:
+        secrets = list(self.active_secrets)
+        return max(secrets, key=lambda s: s.created_at) if secrets else None
+
+
+class CredentialSecret(models.Model):
+    """Metadata of one Entra client secret. The secret itself is never stored."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RETIRING = "retiring", _("Retiring (old secret still works)")
+        REVOKED = "revoked", _("Revoked")
+
+    credential = models.ForeignKey(
+        SmtpCredential, on_delete=models.CASCADE, related_name="secrets"
+    )
+    key_id = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=8, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    revoke_after = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    reminded_days = models.JSONField(
+        default=list
+    )  # reminders already sent: [60, 30, 7]
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.key_id[:8]})"
+
+    @property
+    def days_left(self) -> int:
+        return (self.expires_at - timezone.now()).days
+
+
+class SuppressedAddress(models.Model):
+    domain = models.ForeignKey(
+        SendingDomain, on_delete=models.CASCADE, related_name="suppressed"
+    )
+    email = models.CharField(_("email address"), max_length=254)
+    address_id = models.CharField(max_length=64)
+    notes = models.CharField(_("notes"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "email"], name="suppressed_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,0 +1,1 @@
+"""Mail-operations services. Each module owns one area; views and tasks call them."""
