@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from mailops import staff_views as mail_staff_views
 from portal import views
 from tenants import views as staff_views
 
@@ -29,4 +30,19 @@ urlpatterns = [
         name="staff_tenant_resume",
     ),
     path("staff/audit/", staff_views.staff_audit_list, name="staff_audit"),
+    path(
+        "staff/tenants/<int:pk>/mail/",
+        mail_staff_views.tenant_mail,
+        name="staff_tenant_mail",
+    ),
+    path(
+        "staff/tenants/<int:pk>/mail/request/",
+        mail_staff_views.tenant_mail_request,
+        name="staff_tenant_mail_request",
+    ),
+    path(
+        "staff/tenants/<int:pk>/mail/quota/",
+        mail_staff_views.tenant_mail_quota,
+        name="staff_tenant_mail_quota",
+    ),
 ]

@@ -21,6 +21,7 @@ from mailops.services.common import default_names, ref, require
 from portal.errors import ServiceError
 from portal.integrations.azure import client
 from portal.integrations.azure.errors import AzureError
+from portal.tasks import enqueue_on_commit
 from tenants.accounts.audit import AuditContext, audit_record
 from tenants.alerts import alert_raise, alert_resolve
 
@@ -74,7 +75,7 @@ def footprint_request(
 def _queue(footprint_id: int) -> None:
     from mailops.tasks import footprint_provision_task
 
-    transaction.on_commit(lambda: footprint_provision_task.delay(footprint_id))
+    enqueue_on_commit(footprint_provision_task, footprint_id)
 
 
 def _mark(fp: AcsFootprint, **fields: object) -> None:
