@@ -15,8 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 
 
+def _translated(e: polib.POEntry) -> bool:
+    # Plural entries keep msgstr empty and carry msgstr[0..n] (Japanese: only [0]).
+    if e.msgid_plural:
+        return bool(e.msgstr_plural) and all(e.msgstr_plural.values())
+    return bool(e.msgstr)
+
+
 def _untranslated(po: polib.POFile) -> list[str]:
-    return [e.msgid for e in po if e.msgid and (not e.msgstr or "fuzzy" in e.flags)]
+    return [
+        e.msgid
+        for e in po
+        if e.msgid and not e.obsolete and (not _translated(e) or "fuzzy" in e.flags)
+    ]
 
 
 def test_every_japanese_entry_is_translated():
