@@ -22,7 +22,9 @@ class UsageDay(models.Model):
     message records, so a re-run gives the same numbers (idempotent, reproducible).
     """
 
-    tenant = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="usage_days")
+    tenant = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="usage_days"
+    )
     day = models.DateField(_("day"))
     messages = models.BigIntegerField(default=0)
     billable_emails = models.BigIntegerField(_("billable emails"), default=0)

@@ -306,3 +306,179 @@ class SuppressedAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+# --- delivery analytics ---------------------------------------------------------------
+
+
+class RecipientDomainClass(models.TextChoices):
+    DOCOMO = "docomo", "docomo"
+    AU = "au", "au"
+    SOFTBANK = "softbank", "SoftBank"
+    GMAIL = "gmail", "Gmail"
+    OUTLOOK = "outlook", "Outlook"
+    YAHOO_JP = "yahoo_jp", "Yahoo! JAPAN"
+    OTHER = "other", pgettext_lazy("recipient domain", "Other")
+
+
+class MessageRecord(models.Model):
+    """One sent message (ACSEmailSendMailOperational row, message-level)."""
+
+    message_id = models.CharField(max_length=64, unique=True)  # CorrelationId
+    resource_id = models.CharField(max_length=400)
+    sent_at = models.DateTimeField(db_index=True)
+    sender_address = models.CharField(max_length=320, blank=True, db_index=True)
+    sender_domain = models.CharField(max_length=253, blank=True, db_index=True)
+    credential = models.ForeignKey(
+        SmtpCredential,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    traffic_source = models.CharField(max_length=100, blank=True)
+    size_mb = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    to_count = models.PositiveIntegerField(default=0)
+    cc_count = models.PositiveIntegerField(default=0)
+    bcc_count = models.PositiveIntegerField(default=0)
+    unique_recipients = models.PositiveIntegerField(default=0)
+    attachments = models.PositiveIntegerField(default=0)
+    # Message-level outcome, derived from the recipients' latest statuses.
+    status = models.CharField(max_length=20, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [
+            models.Index(fields=["sender_domain", "sent_at"], name="msg_domain_time")
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class RecipientEvent(models.Model):
+    """Latest delivery status of one recipient of one message.
+
+    Natural key (message_id, recipient): Log Analytics rows and Event Grid events
+    converge on the same row whichever arrives first; a status only moves forward
+    in time (``status_at``), so a replay changes nothing.
+    """
+
+    message_id = models.CharField(max_length=64)
+    recipient = models.CharField(max_length=320)
+    recipient_domain = models.CharField(max_length=253, db_index=True)
+    domain_class = models.CharField(
+        max_length=10,
+        choices=RecipientDomainClass.choices,
+        default=RecipientDomainClass.OTHER,
+    )
+    status = models.CharField(max_length=20, db_index=True)
+    status_at = models.DateTimeField(db_index=True)
+    smtp_code = models.CharField(max_length=10, blank=True)
+    enhanced_code = models.CharField(max_length=16, blank=True)
+    is_hard_bounce = models.BooleanField(default=False)
+    failure_reason = models.CharField(max_length=400, blank=True)
+    failure_message = models.TextField(blank=True)
+    source = models.CharField(max_length=12, default="logs")  # logs / eventgrid
+
+    class Meta:
+        ordering = ["-status_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id", "recipient"], name="recipient_event_natural_key"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient"], name="recipient_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.recipient} {self.status}"
+
+
+class DeliveryAggregate(models.Model):
+    """Counts per hour (and per day) and dimension, recomputed from RecipientEvent."""
+
+    class Period(models.TextChoices):
+        HOUR = "hour", _("Hour")
+        DAY = "day", _("Day")
+
+    period = models.CharField(max_length=4, choices=Period.choices)
+    bucket = models.DateTimeField()  # start of the hour/day (JST day for "day")
+    sender_domain = models.CharField(max_length=253, blank=True)
+    sender_address = models.CharField(max_length=320, blank=True)
+    credential_id = models.BigIntegerField(null=True, blank=True)
+    domain_class = models.CharField(max_length=10, blank=True)
+    status = models.CharField(max_length=20)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "period",
+                    "bucket",
+                    "sender_domain",
+                    "sender_address",
+                    "credential_id",
+                    "domain_class",
+                    "status",
+                ],
+                name="aggregate_natural_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["period", "bucket"], name="aggregate_time")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.bucket} {self.status} {self.count}"
+
+
+class IngestWatermark(models.Model):
+    """How far each Log Analytics table has been ingested for this tenant."""
+
+    table = models.CharField(max_length=64, unique=True)
+    ingested_until = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    rows_last_run = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.ingested_until}"
+
+
+class ProcessedEvent(models.Model):
+    """Event Grid event ids already applied (idempotent processing)."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class AnalyticsSettings(models.Model):
+    """Per-tenant alert thresholds and retention (one row)."""
+
+    bounce_rate_threshold = models.DecimalField(
+        _("bounce rate alert (%)"), max_digits=5, decimal_places=2, default=2
+    )
+    failure_spike_factor = models.DecimalField(
+        _("failure spike (× the 7-day hourly average)"),
+        max_digits=5,
+        decimal_places=2,
+        default=3,
+    )
+    silent_device_hours = models.PositiveIntegerField(
+        _("silent device after (hours)"), default=72
+    )
+    quota_warning_percent = models.PositiveIntegerField(
+        _("rate-limit warning (%)"), default=80
+    )
+    stuck_minutes = models.PositiveIntegerField(
+        _("message without final status after (minutes)"), default=60
+    )
+    aggregate_retention_months = models.PositiveIntegerField(default=13)
+    detail_retention_days = models.PositiveIntegerField(default=90)
+    alert_emails_enabled = models.BooleanField(_("email alerts"), default=True)
+
+    def __str__(self) -> str:
+        return "analytics settings"
