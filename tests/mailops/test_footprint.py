@@ -95,7 +95,4 @@ def test_overview_page_shows_progress(owner_a_client, acs):
     page = owner_a_client.get("/mail/").content.decode()
     assert "acs-alpha" in page
     assert "es-alpha" in page
-    assert (
-        "5 per minute, 10 per hour" in page
-        or "1分あたり 5 通、1時間あたり 10 通" in page
-    )
+    assert "5 通/分、10 通/時" in page
