@@ -34,3 +34,9 @@ PORTAL_MFA_REQUIRED = True
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
+
+# Several suites can run at once on one machine (e.g. developers' parallel work):
+# PORTAL_TEST_DB_NAME gives each its own test database.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": env_str("PORTAL_TEST_DB_NAME", "test_" + DATABASES["default"]["NAME"])  # noqa: F405
+}
