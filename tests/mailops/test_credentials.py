@@ -267,3 +267,23 @@ def test_managed_domain_sender_can_back_a_credential(acs):
         )
     assert issued.credential.username.endswith(".azurecomm.net")
     assert _login(issued) is True
+
+
+def test_graph_timeout_mid_creation_changes_nothing_visible(sender, acs, settings):
+    emu, _fp = acs
+    settings.AZURE_TIMEOUT_SECONDS = 1
+    emu.admin(
+        "/faults",
+        "POST",
+        {"endpoint": "graph", "kind": "delay", "delay_ms": 2500, "count": 1},
+    )
+    try:
+        with pytest.raises(ServiceError) as info:
+            _create(sender, label="遅延テスト")
+    finally:
+        emu.admin("/faults", "DELETE")
+    assert "Azure" in info.value.message
+    with schema_context("alpha"):
+        credential = SmtpCredential.objects.get(label="遅延テスト")
+        assert credential.state == "failed"
+        assert CredentialSecret.objects.filter(credential=credential).count() == 0
