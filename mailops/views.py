@@ -55,16 +55,20 @@ def _error(request: PortalRequest, exc: ServiceError) -> None:
 # --- overview and ACS resources ---------------------------------------------------------
 
 
-@require_capability("mail.view")
-def overview(request: PortalRequest) -> HttpResponse:
-    fp = AcsFootprint.objects.first()
-    context = {
-        "footprint": fp,
+def _overview_context(domain_form: forms.DomainForm) -> dict[str, object]:
+    return {
+        "footprint": AcsFootprint.objects.first(),
         "domains": SendingDomain.objects.all(),
-        "domain_form": forms.DomainForm(),
+        "domain_form": domain_form,
         "credential_count": SmtpCredential.objects.exclude(state="revoked").count(),
     }
-    return render(request, "mailops/overview.html", context)
+
+
+@require_capability("mail.view")
+def overview(request: PortalRequest) -> HttpResponse:
+    return render(
+        request, "mailops/overview.html", _overview_context(forms.DomainForm())
+    )
 
 
 @require_capability("mail.view")
@@ -114,13 +118,7 @@ def domain_add(request: PortalRequest) -> HttpResponse:
                 % {"name": domain},
             )
             return redirect("mail_domain", pk=domain.pk)
-    context = {
-        "footprint": AcsFootprint.objects.first(),
-        "domains": SendingDomain.objects.all(),
-        "domain_form": form,
-        "credential_count": SmtpCredential.objects.exclude(state="revoked").count(),
-    }
-    return render(request, "mailops/overview.html", context, status=400)
+    return render(request, "mailops/overview.html", _overview_context(form), status=400)
 
 
 def _domain_context(request: PortalRequest, domain: SendingDomain) -> dict[str, object]:

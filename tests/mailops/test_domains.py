@@ -209,3 +209,13 @@ def test_other_tenant_cannot_see_the_domain(owner_b_client, verified_domain):
         owner_b_client.post(f"/mail/domains/{verified_domain.pk}/unlink/").status_code
         == 404
     )
+
+
+def test_bad_domain_input_shows_a_japanese_error_and_changes_nothing(
+    owner_a_client, acs
+):
+    response = owner_a_client.post("/mail/domains/add/", {"name": "taro@example.jp"})
+    assert response.status_code == 400
+    assert "ドメイン名だけを入力してください" in response.content.decode()
+    with schema_context("alpha"):
+        assert SendingDomain.objects.filter(management="CustomerManaged").count() == 0
