@@ -85,3 +85,51 @@ class JapaneseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class SupportSessionMiddleware:
+    """Keep a support session inside its grant, and audit every page it sees.
+
+    The grant is checked on each request, so access ends at expiry or revocation
+    exactly; a read-only grant refuses every non-safe method.
+    """
+
+    SAFE = ("GET", "HEAD", "OPTIONS")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not (user.is_authenticated and getattr(user, "is_support", False)):
+            return self.get_response(request)
+        from django.contrib.auth import logout
+
+        from tenants.accounts.audit import AuditContext, audit_record
+        from tenants.accounts.models import SupportGrant
+
+        grant = SupportGrant.objects.filter(
+            pk=request.session.get("support_grant_id")
+        ).first()
+        if grant is None or not grant.is_active():
+            logout(request)
+            return render(request, "accounts/support_ended.html", status=403)
+        if (
+            grant.scope == SupportGrant.Scope.READ
+            and request.method not in self.SAFE
+            and not request.path.startswith("/accounts/logout")
+        ):
+            audit_record(
+                ctx=AuditContext.from_request(request),
+                action="support.denied",
+                target_label=request.path[:254],
+                after={"method": request.method},
+            )
+            return render(request, "accounts/support_readonly.html", status=403)
+        if request.method in self.SAFE and not request.path.startswith(_ALWAYS_OPEN):
+            audit_record(
+                ctx=AuditContext.from_request(request),
+                action="support.view",
+                target_label=request.path[:254],
+            )
+        return self.get_response(request)

@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.TenantStatusMiddleware",
+    "portal.middleware.SupportSessionMiddleware",
     "portal.middleware.MfaRequiredMiddleware",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from portal import views
+from tenants.accounts import support_views
 from tenants.accounts import views as account_views
 
 urlpatterns = [
@@ -30,5 +31,15 @@ urlpatterns = [
         name="invitation_accept",
     ),
     path("audit/", account_views.audit_list, name="audit_list"),
+    path("support-access/", support_views.support_access, name="support_access"),
+    path("support-access/grant/", support_views.support_grant, name="support_grant"),
+    path(
+        "support-access/<int:pk>/revoke/",
+        support_views.support_revoke,
+        name="support_revoke",
+    ),
+    path(
+        "support/enter/<str:token>/", support_views.support_enter, name="support_enter"
+    ),
     path("mail/", include("mailops.urls")),
 ]

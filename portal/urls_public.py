@@ -11,6 +11,7 @@ from tenants import views as staff_views
 urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("billing.public_urls")),
     path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
@@ -30,6 +31,11 @@ urlpatterns = [
         name="staff_tenant_resume",
     ),
     path("staff/audit/", staff_views.staff_audit_list, name="staff_audit"),
+    path(
+        "staff/tenants/<int:pk>/support/",
+        staff_views.tenant_support_open,
+        name="staff_tenant_support",
+    ),
     path(
         "staff/tenants/<int:pk>/mail/",
         mail_staff_views.tenant_mail,

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,8 +18,8 @@ from portal.access import staff_required
 from portal.errors import ServiceError
 from portal.http import PortalRequest
 from tenants import services
-from tenants.accounts.audit import AuditContext
-from tenants.accounts.models import AuditEvent, Invitation, User
+from tenants.accounts.audit import AuditContext, audit_record
+from tenants.accounts.models import AuditEvent, Invitation, SupportGrant, User
 from tenants.accounts.views import render_audit_list
 from tenants.forms import SuspendForm, TenantCreateForm
 from tenants.hosts import tenant_origin
@@ -80,8 +81,11 @@ def tenant_detail(request: PortalRequest, pk: int) -> HttpResponse:
     tenant = get_object_or_404(_tenants(), pk=pk)
     with schema_context(tenant.schema_name):
         members = list(
-            User.objects.order_by("email").values("email", "full_name", "role")
+            User.objects.filter(is_support=False)
+            .order_by("email")
+            .values("email", "full_name", "role")
         )
+        grants = list(SupportGrant.objects.all()[:10])
         invitations = list(
             Invitation.objects.pending().values("email", "role", "expires_at")
         )
@@ -97,6 +101,7 @@ def tenant_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "events": events,
         "staff_events": staff_events,
         "suspend_form": SuspendForm(),
+        "grants": grants,
     }
     return render(request, "tenants/tenant_detail.html", context)
 
@@ -138,3 +143,28 @@ def tenant_resume(request: PortalRequest, pk: int) -> HttpResponse:
 @staff_required
 def staff_audit_list(request: PortalRequest) -> HttpResponse:
     return render_audit_list(request, "tenants/staff_audit_list.html")
+
+
+@require_POST
+@staff_required
+def tenant_support_open(request: PortalRequest, pk: int) -> HttpResponse:
+    """Hand the staff member over to the tenant host, if the owner consented."""
+    from tenants.accounts import support
+
+    tenant = get_object_or_404(_tenants(), pk=pk)
+    with schema_context(tenant.schema_name):
+        grant = support.active_grant()
+    if grant is None:
+        messages.error(request, _("The customer has not granted support access."))
+        return redirect("staff_tenant_detail", pk=pk)
+    audit_record(
+        ctx=AuditContext.from_request(request),
+        action="support.open",
+        target=tenant,
+        after={"ticket": grant.ticket_ref, "scope": grant.scope},
+    )
+    token = support.handoff_token(staff=request.user, schema=tenant.schema_name)
+    return redirect(
+        tenant_origin(tenant)
+        + reverse("support_enter", urlconf="portal.urls", kwargs={"token": token})
+    )

@@ -28,6 +28,16 @@ class AuditContext:
         user = request.user
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR") or None
+        if user.is_authenticated and getattr(user, "is_support", False):
+            # Record the staff member behind a support identity, not the identity.
+            return cls(
+                actor_id=user.pk,
+                actor_email=request.session.get("support_staff_email", user.email),
+                actor_kind="support",
+                role=user.role,
+                ip_address=ip,
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+            )
         if user.is_authenticated:
             return cls(
                 actor_id=user.pk,

@@ -7,6 +7,7 @@ its own schema, so an account on tenant A means nothing on tenant B.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from typing import Any
 
@@ -56,6 +57,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     preferred_language = models.CharField(
         _("language"), max_length=8, blank=True, default=""
     )
+    # A support identity: MSP staff acting in this tenant under a SupportGrant.
+    # It has no usable password and can only be entered through a signed handoff.
+    is_support = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -83,6 +87,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_mfa(self) -> bool:
+        # Support identities inherit the staff member's MFA from the public host.
+        if self.is_support:
+            return False
         return self.is_staff or self.role in PRIVILEGED_ROLES
 
 
@@ -181,3 +188,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("audit events are append-only")
+
+
+class SupportGrant(models.Model):
+    """A tenant owner's consent for MSP staff to open this portal.
+
+    Time-limited and scoped; the owner can revoke it at any time. Access ends at
+    ``expires_at`` exactly (the end is exclusive).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
+
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices)
+    ticket_ref = models.CharField(_("ticket reference"), max_length=100)
+    granted_by = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_ref} ({self.scope})"
+
+    def is_active(self, at: datetime.datetime | None = None) -> bool:
+        moment = at or timezone.now()
+        return self.revoked_at is None and self.created_at <= moment < self.expires_at

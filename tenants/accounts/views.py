@@ -35,7 +35,7 @@ def _get_member_for_user(request: PortalRequest, pk: int) -> User:
 def member_list(request: PortalRequest) -> HttpResponse:
     roles = assignable_roles(request.user.role)
     context = {
-        "members": User.objects.order_by("email"),
+        "members": User.objects.filter(is_support=False).order_by("email"),
         "invitations": Invitation.objects.pending().select_related("invited_by"),
         "invite_form": InviteForm(roles=roles),
         "assignable_roles": [(r, Role(r).label) for r in roles],
@@ -65,7 +65,7 @@ def member_invite(request: PortalRequest) -> HttpResponse:
             )
             return redirect("member_list")
     context = {
-        "members": User.objects.order_by("email"),
+        "members": User.objects.filter(is_support=False).order_by("email"),
         "invitations": Invitation.objects.pending().select_related("invited_by"),
         "invite_form": form,
         "assignable_roles": [(r, Role(r).label) for r in roles],
