@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 
-from tenants.accounts.roles import role_can
+from tenants.accounts.roles import role_can, staff_can
 
 View = Callable[..., HttpResponse]
 
@@ -49,3 +49,22 @@ def staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def staff_role_required(*roles: str) -> Callable[[View], View]:
+    """Public host, MSP staff whose staff role is one of ``roles`` (admins always)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if connection.schema_name != "public":
+                raise Http404
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not staff_can(request.user, *roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

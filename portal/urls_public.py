@@ -6,7 +6,9 @@ from django.urls import include, path
 
 from mailops import staff_views as mail_staff_views
 from portal import views
+from tenants import staff_team_views
 from tenants import views as staff_views
+from tenants.accounts import views as account_views
 
 urlpatterns = [
     path("", views.public_home, name="public_home"),
@@ -31,6 +33,41 @@ urlpatterns = [
         name="staff_tenant_resume",
     ),
     path("staff/audit/", staff_views.staff_audit_list, name="staff_audit"),
+    path("staff/billing/", include("billing.staff_urls")),
+    path("staff/team/", staff_team_views.team, name="staff_team"),
+    path("staff/team/invite/", staff_team_views.team_invite, name="staff_team_invite"),
+    path(
+        "staff/team/<int:pk>/role/", staff_team_views.team_role, name="staff_team_role"
+    ),
+    path(
+        "staff/team/<int:pk>/deactivate/",
+        staff_team_views.team_deactivate,
+        name="staff_team_deactivate",
+    ),
+    path(
+        "invitations/accept/<str:token>/",
+        account_views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path("staff/alerts/", staff_views.alert_list, name="staff_alerts"),
+    path(
+        "staff/alerts/<int:pk>/assign/",
+        staff_views.alert_assign,
+        name="staff_alert_assign",
+    ),
+    path(
+        "staff/alerts/<int:pk>/acknowledge/",
+        staff_views.alert_acknowledge,
+        name="staff_alert_acknowledge",
+    ),
+    path(
+        "staff/alerts/<int:pk>/resolve/",
+        staff_views.alert_resolve,
+        name="staff_alert_resolve",
+    ),
+    path(
+        "staff/alerts/<int:pk>/note/", staff_views.alert_note, name="staff_alert_note"
+    ),
     path(
         "staff/tenants/<int:pk>/support/",
         staff_views.tenant_support_open,

@@ -20,7 +20,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants.accounts.roles import PRIVILEGED_ROLES, Role
+from tenants.accounts.roles import PRIVILEGED_ROLES, Role, StaffRole
 
 
 class UserManager(BaseUserManager["User"]):
@@ -56,6 +56,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     preferred_language = models.CharField(
         _("language"), max_length=8, blank=True, default=""
+    )
+    # MSP staff only (public schema): what the staff member may do in the console.
+    staff_role = models.CharField(
+        _("staff role"),
+        max_length=16,
+        choices=StaffRole.choices,
+        blank=True,
+        default="",
     )
     # A support identity: MSP staff acting in this tenant under a SupportGrant.
     # It has no usable password and can only be entered through a signed handoff.
@@ -116,6 +124,8 @@ class Invitation(models.Model):
 
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # Set for invitations of MSP staff (public schema); empty for tenant members.
+    staff_role = models.CharField(max_length=16, choices=StaffRole.choices, blank=True)
     nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
     invited_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

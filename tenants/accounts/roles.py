@@ -14,6 +14,22 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+class StaffRole(models.TextChoices):
+    """Roles of MSP staff on the public host."""
+
+    ADMIN = "admin", _("Administrator (everything, incl. staff)")
+    SUPPORT = "support", _("Support")
+    BILLING = "billing", pgettext_lazy("staff role", "Billing")
+
+
+def staff_can(user: object, *roles: str) -> bool:
+    """Staff administrators may do everything; others only what their role lists."""
+    if not getattr(user, "is_staff", False):
+        return False
+    role = getattr(user, "staff_role", "") or StaffRole.SUPPORT
+    return role == StaffRole.ADMIN or role in roles
+
+
 # Capabilities are verbs on areas. A role not listed for a capability lacks it.
 CAPABILITIES: dict[str, frozenset[str]] = {
     "portal.view": frozenset({Role.OWNER, Role.ADMIN, Role.BILLING, Role.VIEWER}),

@@ -132,7 +132,12 @@ def invitation_accept(
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise ServiceError(_("This address is already a member."))
         user = User(
-            email=invitation.email, full_name=full_name.strip(), role=invitation.role
+            email=invitation.email,
+            full_name=full_name.strip(),
+            role=invitation.role,
+            # Staff invitations (public schema) make MSP staff with a staff role.
+            is_staff=bool(invitation.staff_role),
+            staff_role=invitation.staff_role,
         )
         try:
             validate_password(password, user)

@@ -148,7 +148,8 @@ def invitation_accept(request: PortalRequest, token: str) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! Your account is ready."))
-            return redirect("dashboard")
+            # Staff invitations are accepted on the public host.
+            return redirect("public_home" if user.is_staff else "dashboard")
     return render(
         request,
         "accounts/invitation_accept.html",

@@ -21,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", required=True)
         parser.add_argument("--name", default="")
         parser.add_argument("--superuser", action="store_true")
+        parser.add_argument(
+            "--role", default="admin", choices=["admin", "support", "billing"]
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = options["email"].strip().lower()
@@ -32,6 +35,7 @@ class Command(BaseCommand):
                 email=email,
                 full_name=options["name"],
                 is_staff=True,
+                staff_role=options["role"],
                 is_superuser=options["superuser"],
             )
             try:
