@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = CeleryApp("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["tenants.accounts", "tenants", "mailops", "billing"])
+app.autodiscover_tasks(["mailops.analytics"])
 
 app.conf.beat_schedule = {
     # "17 */6 * * *": four times a day, re-run the DNS linter on every sending domain.
@@ -31,5 +32,30 @@ app.conf.beat_schedule = {
     "expire-invitations": {
         "task": "tenants.tasks.invitations_expire_all_task",
         "schedule": crontab(hour=3, minute=0),
+    },
+    # "*/5 * * * *": every 5 minutes, rebuild each tenant's staff-overview summary.
+    "refresh-tenant-summaries": {
+        "task": "tenants.tasks.summaries_refresh_all_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    # "0 6 * * *": daily at 06:00 JST; on the usage-closing day, close last month.
+    "billing-close-month": {
+        "task": "billing.tasks.close_month_scheduled_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # "*/5 * * * *": every 5 minutes, pull new ACS Email logs for every tenant.
+    "analytics-ingest": {
+        "task": "mailops.tasks.analytics_ingest_all_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    # "40 4 * * *": daily at 04:40 JST, prune analytics past retention.
+    "analytics-prune": {
+        "task": "mailops.tasks.analytics_prune_all_task",
+        "schedule": crontab(hour=4, minute=40),
+    },
+    # "*/10 * * * *": every 10 minutes, evaluate delivery alert rules per tenant.
+    "analytics-alerts": {
+        "task": "mailops.analytics.tasks.analytics_alerts_all_task",
+        "schedule": crontab(minute="*/10"),
     },
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +123,15 @@ class Alert(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Staff handling (public-schema users only; customer users never see the queue).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -135,3 +145,101 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.kind} {self.title}"
+
+
+class AlertNote(models.Model):
+    """A staff note on an alert (append-only in practice; audited on creation)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Denormalised so the note keeps its author after the staff user is removed.
+    author_email = models.CharField(max_length=254, blank=True)
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.author_email} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TenantSummary(models.Model):
+    """Precomputed health of one tenant for the staff overview (public schema).
+
+    ``tenants.summaries.summary_refresh`` rebuilds a row from the tenant's schema
+    (every 5 minutes from beat, and the alert count whenever an alert changes), so
+    the overview reads one table and never opens tenant schemas per request.
+    Credential counts are cumulative: "within 60 days" includes those within 30.
+    """
+
+    class ChargeBasis(models.TextChoices):
+        PRICE_BOOK = "price_book", _("Price book and contract FX")
+        FALLBACK = "fallback", _("Fallback list price and rate")
+        NONE = "", _("Not computed")
+
+    tenant = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="summary"
+    )
+    domains_total = models.PositiveIntegerField(default=0)
+    domains_verified = models.PositiveIntegerField(default=0)
+    domains_dns_broken = models.PositiveIntegerField(default=0)
+    credentials_active = models.PositiveIntegerField(default=0)
+    credentials_expiring_60 = models.PositiveIntegerField(default=0)
+    credentials_expiring_30 = models.PositiveIntegerField(default=0)
+    credentials_expiring_7 = models.PositiveIntegerField(default=0)
+    credentials_expired = models.PositiveIntegerField(default=0)
+    # Recipients (DeliveryAggregate hour buckets), as ACS counts billable emails.
+    volume_24h = models.BigIntegerField(default=0)
+    volume_7d = models.BigIntegerField(default=0)
+    failed_7d = models.BigIntegerField(default=0)
+    # Percent of the 7-day recipients that were not delivered (2 dp).
+    bounce_rate = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    quota_tier = models.CharField(max_length=16, blank=True)
+    quota_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    quota_per_hour = models.PositiveIntegerField(null=True, blank=True)
+    # Busiest hour of the last 7 days (recipients, from hour buckets) and busiest
+    # minute (messages, from MessageRecord: aggregates have no minute buckets).
+    peak_per_hour = models.BigIntegerField(default=0)
+    peak_per_minute = models.BigIntegerField(default=0)
+    open_alerts = models.PositiveIntegerField(default=0)
+    projected_charge_jpy = models.BigIntegerField(null=True, blank=True)
+    charge_basis = models.CharField(
+        max_length=16, choices=ChargeBasis.choices, blank=True
+    )
+    provisioning_state = models.CharField(max_length=16, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tenant summary")
+        verbose_name_plural = _("tenant summaries")
+        indexes = [
+            models.Index(fields=["volume_7d"], name="summary_volume"),
+            models.Index(fields=["bounce_rate"], name="summary_bounce"),
+            models.Index(fields=["projected_charge_jpy"], name="summary_charge"),
+            models.Index(fields=["open_alerts"], name="summary_alerts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"summary {self.tenant_id}"
+
+    @property
+    def peak_hour_percent(self) -> int | None:
+        """Busiest hour against the hourly limit, whole percent (None if no limit)."""
+        if not self.quota_per_hour:
+            return None
+        return self.peak_per_hour * 100 // self.quota_per_hour
+
+    @property
+    def peak_minute_percent(self) -> int | None:
+        if not self.quota_per_minute:
+            return None
+        return self.peak_per_minute * 100 // self.quota_per_minute

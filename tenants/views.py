@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,19 +14,38 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from django_tenants.utils import schema_context
 
-from portal.access import staff_required
+from portal.access import staff_required, staff_role_required
 from portal.errors import ServiceError
 from portal.http import PortalRequest
+from tenants import alerts as alert_services
 from tenants import services
 from tenants.accounts.audit import AuditContext, audit_record
 from tenants.accounts.models import AuditEvent, Invitation, SupportGrant, User
+from tenants.accounts.roles import StaffRole
 from tenants.accounts.views import render_audit_list
-from tenants.forms import SuspendForm, TenantCreateForm
+from tenants.forms import (
+    AlertAssignForm,
+    AlertNoteForm,
+    AlertResolveForm,
+    SuspendForm,
+    TenantCreateForm,
+)
 from tenants.hosts import tenant_origin
-from tenants.models import Customer
+from tenants.models import Alert, Customer, TenantSummary
+from tenants.selectors import (
+    OVERVIEW_SORTS,
+    PAGE_SIZE,
+    AlertQuery,
+    OverviewQuery,
+    alert_kinds,
+    alert_queue,
+    tenant_overview,
+)
 
 
 def _tenants() -> object:
@@ -34,18 +56,46 @@ def _tenants() -> object:
 
 @staff_required
 def tenant_list(request: PortalRequest) -> HttpResponse:
-    tenants = _tenants().prefetch_related("domains")
-    q = request.GET.get("q", "").strip()
-    if q:
-        tenants = tenants.filter(Q(name__icontains=q) | Q(schema_name__icontains=q))
-    status = request.GET.get("status", "")
-    if status in Customer.Status.values:
-        tenants = tenants.filter(status=status)
-    page = Paginator(tenants, 50).get_page(request.GET.get("page"))
+    """Overview of every tenant from the precomputed summaries (constant queries)."""
+    query = OverviewQuery.from_params(request.GET)
+    page = Paginator(tenant_overview(query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     template = "tenants/tenant_list.html"
     if request.htmx:
         template += "#rows"
-    return render(request, template, {"page": page, "q": q, "status": status})
+    context = {
+        "page": page,
+        "query": query,
+        "sort_links": _sort_links(query),
+        "page_params": urlencode(query.as_params()),
+        "statuses": [
+            c for c in Customer.Status.choices if c[0] != Customer.Status.TEMPLATE
+        ],
+        "plans": Customer.Plan.choices,
+        "expiry_choices": EXPIRY_CHOICES,
+    }
+    return render(request, template, context)
+
+
+EXPIRY_CHOICES = [
+    ("7", _lazy("within 7 days")),
+    ("30", _lazy("within 30 days")),
+    ("60", _lazy("within 60 days")),
+    ("expired", _lazy("expired")),
+]
+
+
+def _sort_links(query: OverviewQuery) -> dict[str, str]:
+    """Per column: the query string that sorts by it (toggling the direction)."""
+    links = {}
+    for key in OVERVIEW_SORTS:
+        # Figures sort biggest first on the first click; names A→Z.
+        first = key if key == "name" else f"-{key}"
+        if query.sort == first:
+            first = first[1:] if first.startswith("-") else f"-{first}"
+        links[key] = urlencode(query.as_params(sort=first, page=""))
+    return links
 
 
 @staff_required
@@ -85,25 +135,106 @@ def tenant_detail(request: PortalRequest, pk: int) -> HttpResponse:
             .order_by("email")
             .values("email", "full_name", "role")
         )
-        grants = list(SupportGrant.objects.all()[:10])
         invitations = list(
             Invitation.objects.pending().values("email", "role", "expires_at")
         )
         events = list(AuditEvent.objects.all()[:20])
-    staff_events = AuditEvent.objects.filter(
-        target_type="tenants.customer", target_id=str(tenant.pk)
-    )[:20]
+        grants = list(SupportGrant.objects.all()[:10])
+        provisioning = list(
+            AuditEvent.objects.filter(
+                action__regex=r"^(acs|domain|credential)\."
+            ).order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
+        )
+    staff_events = list(
+        AuditEvent.objects.filter(
+            Q(target_type="tenants.customer", target_id=str(tenant.pk))
+            | Q(target_type="tenants.alert", after__tenant_id=tenant.pk)
+        ).order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
+    )
+    alerts = list(
+        Alert.objects.filter(tenant=tenant)
+        .select_related("assigned_to")
+        .order_by("-opened_at", "-pk")[:TIMELINE_LIMIT]
+    )
     context = {
         "tenant": tenant,
         "origin": tenant_origin(tenant),
+        "summary": TenantSummary.objects.filter(tenant=tenant).first(),
+        "open_alerts": [a for a in alerts if a.state != Alert.State.RESOLVED],
+        "timeline": _timeline(tenant, alerts, staff_events, provisioning),
+        "invoices": _recent_invoices(tenant),
         "members": members,
         "invitations": invitations,
         "events": events,
-        "staff_events": staff_events,
-        "suspend_form": SuspendForm(),
+        "staff_events": staff_events[:20],
         "grants": grants,
+        "suspend_form": SuspendForm(),
     }
     return render(request, "tenants/tenant_detail.html", context)
+
+
+TIMELINE_LIMIT = 50
+INVOICE_LIMIT = 12
+
+
+def _recent_invoices(tenant: Customer) -> list[Any]:
+    """The tenant's latest invoices (metadata only; the PDF column is not read)."""
+    # Read-only view of billing's table: the console is where the apps meet.
+    from billing.models import Invoice
+
+    return list(
+        Invoice.objects.filter(tenant=tenant)
+        .defer("pdf")
+        .order_by("-period", "-id")[:INVOICE_LIMIT]
+    )
+
+
+def _timeline(
+    tenant: Customer,
+    alerts: list[Alert],
+    staff_events: list[AuditEvent],
+    provisioning: list[AuditEvent],
+) -> list[dict[str, Any]]:
+    """Provisioning steps, alerts and staff actions, newest first."""
+    items: list[dict[str, Any]] = [
+        {"at": tenant.created_at, "kind": "tenant", "text": _("Tenant created")}
+    ]
+    for alert in alerts:
+        items.append(
+            {
+                "at": alert.opened_at,
+                "kind": f"alert-{alert.severity}",
+                "text": _("Alert opened: %(title)s") % {"title": alert.title},
+            }
+        )
+        if alert.resolved_at:
+            items.append(
+                {
+                    "at": alert.resolved_at,
+                    "kind": "alert-resolved",
+                    "text": _("Alert resolved: %(title)s") % {"title": alert.title},
+                }
+            )
+    for event in provisioning:
+        items.append(
+            {
+                "at": event.occurred_at,
+                "kind": "provisioning",
+                "text": f"{event.action} {event.target_label}".strip(),
+                "actor": event.actor_email,
+            }
+        )
+    for event in staff_events:
+        items.append(
+            {
+                "at": event.occurred_at,
+                "kind": "staff",
+                "text": event.action,
+                "actor": event.actor_email,
+            }
+        )
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:TIMELINE_LIMIT]
 
 
 @require_POST
@@ -168,3 +299,108 @@ def tenant_support_open(request: PortalRequest, pk: int) -> HttpResponse:
         tenant_origin(tenant)
         + reverse("support_enter", urlconf="portal.urls", kwargs={"token": token})
     )
+
+
+# --- alerts queue -------------------------------------------------------------------
+
+
+@staff_required
+def alert_list(request: PortalRequest) -> HttpResponse:
+    query = AlertQuery.from_params(request.GET)
+    page = Paginator(alert_queue(query, user_id=request.user.pk), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    template = "tenants/alert_list.html"
+    if request.htmx:
+        template += "#rows"
+    context = {
+        "page": page,
+        "query": query,
+        "page_params": urlencode(query.as_params()),
+        "kinds": alert_kinds(),
+        "states": Alert.State.choices,
+        "severities": Alert.Severity.choices,
+        # One query for the assignee menus of every row.
+        "staff_users": list(AlertAssignForm().fields["assignee"].queryset),
+    }
+    return render(request, template, context)
+
+
+def _alert_or_404(pk: int) -> Alert:
+    return get_object_or_404(Alert, pk=pk)
+
+
+def _back_to_queue(request: PortalRequest) -> HttpResponse:
+    # Return to the filtered queue the form was posted from (same-host paths only).
+    target = request.POST.get("next", "")
+    if not target.startswith("/staff/alerts/"):
+        target = reverse("staff_alerts")
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
+
+
+@require_POST
+@staff_role_required(StaffRole.SUPPORT)
+def alert_assign(request: PortalRequest, pk: int) -> HttpResponse:
+    alert = _alert_or_404(pk)
+    form = AlertAssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a staff user."))
+        return _back_to_queue(request)
+    try:
+        alert_services.alert_assign(
+            ctx=AuditContext.from_request(request),
+            alert_id=alert.pk,
+            assignee=form.cleaned_data["assignee"],
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The alert was assigned."))
+    return _back_to_queue(request)
+
+
+@require_POST
+@staff_role_required(StaffRole.SUPPORT)
+def alert_acknowledge(request: PortalRequest, pk: int) -> HttpResponse:
+    alert = _alert_or_404(pk)
+    try:
+        alert_services.alert_acknowledge_by_staff(
+            ctx=AuditContext.from_request(request), alert_id=alert.pk
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The alert was acknowledged."))
+    return _back_to_queue(request)
+
+
+@require_POST
+@staff_role_required(StaffRole.SUPPORT)
+def alert_resolve(request: PortalRequest, pk: int) -> HttpResponse:
+    alert = _alert_or_404(pk)
+    form = AlertResolveForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    alert_services.alert_resolve_by_staff(
+        ctx=AuditContext.from_request(request), alert_id=alert.pk, note=note
+    )
+    messages.success(request, _("The alert was resolved."))
+    return _back_to_queue(request)
+
+
+@require_POST
+@staff_role_required(StaffRole.SUPPORT)
+def alert_note(request: PortalRequest, pk: int) -> HttpResponse:
+    alert = _alert_or_404(pk)
+    form = AlertNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a note."))
+        return _back_to_queue(request)
+    alert_services.alert_add_note(
+        ctx=AuditContext.from_request(request),
+        alert_id=alert.pk,
+        text=form.cleaned_data["text"],
+    )
+    messages.success(request, _("The note was added."))
+    return _back_to_queue(request)
