@@ -98,7 +98,7 @@ def _sort_links(query: OverviewQuery) -> dict[str, str]:
     return links
 
 
-@staff_required
+@staff_role_required(StaffRole.SUPPORT)
 @require_http_methods(["GET", "POST"])
 def tenant_create(request: PortalRequest) -> HttpResponse:
     form = TenantCreateForm(request.POST or None, domain=settings.TENANT_BASE_DOMAIN)
@@ -238,7 +238,7 @@ def _timeline(
 
 
 @require_POST
-@staff_required
+@staff_role_required(StaffRole.SUPPORT)
 def tenant_suspend(request: PortalRequest, pk: int) -> HttpResponse:
     tenant = get_object_or_404(_tenants(), pk=pk)
     form = SuspendForm(request.POST)
@@ -259,7 +259,7 @@ def tenant_suspend(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_role_required(StaffRole.SUPPORT)
 def tenant_resume(request: PortalRequest, pk: int) -> HttpResponse:
     tenant = get_object_or_404(_tenants(), pk=pk)
     try:
@@ -277,7 +277,7 @@ def staff_audit_list(request: PortalRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_role_required(StaffRole.SUPPORT)
 def tenant_support_open(request: PortalRequest, pk: int) -> HttpResponse:
     """Hand the staff member over to the tenant host, if the owner consented."""
     from tenants.accounts import support

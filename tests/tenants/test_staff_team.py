@@ -101,3 +101,40 @@ def test_tenant_invitations_never_make_staff(personas):
             password="Tenant-user-2026",
         )
         assert (user.is_staff, user.staff_role) == (False, "")
+
+
+def test_billing_staff_cannot_create_tenants_or_open_support(personas):
+    billing = User.objects.create_user(
+        "ledger@msp.example", "x" * 12, is_staff=True, staff_role="billing"
+    )
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from tests.conftest import TOTP_SECRET
+
+    TOTP.activate(billing, TOTP_SECRET)
+    client = client_for("localhost", billing, schema="public")
+    assert client.get("/staff/tenants/").status_code == 200  # reading is fine
+    response = client.post(
+        "/staff/tenants/new/",
+        {
+            "name": "x",
+            "slug": "billing-made",
+            "owner_email": "o@x.example",
+            "plan": "lite",
+        },
+    )
+    assert response.status_code == 403
+    assert (
+        client.post(f"/staff/tenants/{personas.tenant_a.pk}/support/").status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/staff/tenants/{personas.tenant_a.pk}/suspend/", {"reason": "x"}
+        ).status_code
+        == 403
+    )
+    from tenants.models import Customer
+
+    assert not Customer.objects.filter(schema_name="billing_made").exists()
+    assert Customer.objects.get(pk=personas.tenant_a.pk).status == "active"
