@@ -35,6 +35,11 @@ All bodies are JSON.  Routes:
   failed; ``status`` is ``AwaitingManualValidation`` when the receiver answered 200
   without a validationResponse); ``GET/DELETE /_emulator/webhooks/{name}``;
   ``GET /_emulator/webhooks/{name}/validate?code=`` is the event's validationUrl.
+* ``GET  /_emulator/logstore`` / ``POST /_emulator/logstore {"max_rows"?,
+  "max_bytes"?}`` read/lower the Log Analytics result limits of the running
+  emulator (default 500,000 rows / 64 MB), so clients can be tested against a
+  truncated (``PartialError``) result without generating millions of rows.  Not
+  persisted; ``reset`` restores the defaults.
 * ``POST /_emulator/dns/zones {"zone"}``; ``GET /_emulator/dns/records?zone=``;
   ``POST /_emulator/dns/records {"name", "type", "values", "ttl"?}`` (replaces that
   name+type); ``DELETE /_emulator/dns/records?name=&type=``.
@@ -109,6 +114,8 @@ class Admin:
         r.add_get(f"{p}/webhooks/{{name}}", self.get_webhook)
         r.add_get(f"{p}/webhooks/{{name}}/validate", self.validate_webhook)
         r.add_delete(f"{p}/webhooks/{{name}}", self.delete_webhook)
+        r.add_get(f"{p}/logstore", self.get_logstore)
+        r.add_post(f"{p}/logstore", self.set_logstore)
         r.add_post(f"{p}/dns/zones", self.add_zone)
         r.add_get(f"{p}/dns/records", self.list_records)
         r.add_post(f"{p}/dns/records", self.set_record)
@@ -156,6 +163,32 @@ class Admin:
             e.zonestore.reset()
             seed_public_zones(e.zonestore)
         return json_response({"reset": True})
+
+    def _logstore_body(self) -> dict[str, Any]:
+        store = self.emu.logstore
+        assert store is not None
+        return {"max_rows": store.max_rows, "max_bytes": store.max_bytes}
+
+    async def get_logstore(self, request: web.Request) -> web.Response:
+        if self.emu.logstore is None:
+            return _bad("the log store is not enabled", 404)
+        return json_response(self._logstore_body())
+
+    async def set_logstore(self, request: web.Request) -> web.Response:
+        store = self.emu.logstore
+        if store is None:
+            return _bad("the log store is not enabled", 404)
+        try:
+            data = await _json(request)
+            if set(data) - {"max_rows", "max_bytes"}:
+                raise ValueError("allowed keys: max_rows, max_bytes")
+            values = {k: int(v) for k, v in data.items()}
+            if any(v < 1 for v in values.values()):
+                raise ValueError("limits must be >= 1")
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        store.set_limits(**values)
+        return json_response(self._logstore_body())
 
     async def get_config(self, request: web.Request) -> web.Response:
         return json_response(self.emu.config)

@@ -262,6 +262,7 @@ class LogStore:
         self.workspace_id = workspace_id
         self.max_rows = max_rows
         self.max_bytes = max_bytes
+        self._initial_limits = (max_rows, max_bytes)
         self.timeout_s = timeout_s
         self.region = region
         self._lock = threading.Lock()
@@ -270,6 +271,15 @@ class LogStore:
         self._create_schema(self._conn)
 
     # -- connections / schema --
+    def set_limits(
+        self, *, max_rows: int | None = None, max_bytes: int | None = None
+    ) -> None:
+        """Change the result limits (admin API; tests of truncated results)."""
+        if max_rows is not None:
+            self.max_rows = max_rows
+        if max_bytes is not None:
+            self.max_bytes = max_bytes
+
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -322,6 +332,7 @@ class LogStore:
             conn.commit()
 
     def reset(self) -> None:
+        self.max_rows, self.max_bytes = self._initial_limits
         with self._lock:
             for table in TABLES:
                 self._conn.execute(f"DELETE FROM {kql.q(table)}")

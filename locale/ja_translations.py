@@ -1135,6 +1135,26 @@ JA: dict[tuple[str | None, str], str] = {
 }
 
 
+def _all_copy() -> dict[tuple[str | None, str], str]:
+    """JA plus the areas kept in their own modules (later modules win)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    merged = dict(JA)
+    for module, name in (
+        ("ja_billing_core", "JA_BILLING_CORE"),
+        ("ja_billing_docs", "JA_BILLING_DOCS"),
+        ("ja_analytics_ui", "JA_ANALYTICS_UI"),
+    ):
+        try:
+            merged.update(getattr(importlib.import_module(module), name))
+        except ModuleNotFoundError:
+            continue
+    return merged
+
+
 def apply(path: str = "locale/ja/LC_MESSAGES/django.po") -> list[str]:
     """Fill the catalog from JA; return the msgids still missing a translation.
 
@@ -1145,17 +1165,18 @@ def apply(path: str = "locale/ja/LC_MESSAGES/django.po") -> list[str]:
     """
     import polib
 
+    copy = _all_copy()
     po = polib.pofile(path)
     missing = []
     for entry in po:
         if entry.obsolete:
             continue
         key = (entry.msgctxt, entry.msgid)
-        if key in JA:
+        if key in copy:
             if entry.msgid_plural:
-                entry.msgstr_plural = {0: JA[key]}
+                entry.msgstr_plural = {0: copy[key]}
             else:
-                entry.msgstr = JA[key]
+                entry.msgstr = copy[key]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             entry.previous_msgctxt = None

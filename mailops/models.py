@@ -349,7 +349,9 @@ class MessageRecord(models.Model):
     class Meta:
         ordering = ["-sent_at"]
         indexes = [
-            models.Index(fields=["sender_domain", "sent_at"], name="msg_domain_time")
+            models.Index(fields=["sender_domain", "sent_at"], name="msg_domain_time"),
+            # Message search by status over a date range.
+            models.Index(fields=["status", "sent_at"], name="msg_status_time"),
         ]
 
     def __str__(self) -> str:
@@ -388,7 +390,37 @@ class RecipientEvent(models.Model):
                 fields=["message_id", "recipient"], name="recipient_event_natural_key"
             )
         ]
-        indexes = [models.Index(fields=["recipient"], name="recipient_lookup")]
+        indexes = [
+            models.Index(fields=["recipient"], name="recipient_lookup"),
+            # Search by recipient domain over a date range.
+            models.Index(
+                fields=["recipient_domain", "status_at"], name="recipient_domain_time"
+            ),
+            # The dashboard's "why not delivered" table reads only failures; a
+            # partial covering index keeps it off the (much larger) delivered rows.
+            models.Index(
+                fields=["status_at"],
+                name="recipient_failures_time",
+                include=[
+                    "status",
+                    "recipient_domain",
+                    "domain_class",
+                    "enhanced_code",
+                    "smtp_code",
+                    "is_hard_bounce",
+                    "failure_reason",
+                ],
+                condition=models.Q(
+                    status__in=[
+                        "Bounced",
+                        "Failed",
+                        "FilteredSpam",
+                        "Quarantined",
+                        "Suppressed",
+                    ]
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.message_id} {self.recipient} {self.status}"
@@ -426,7 +458,20 @@ class DeliveryAggregate(models.Model):
                 nulls_distinct=False,
             )
         ]
-        indexes = [models.Index(fields=["period", "bucket"], name="aggregate_time")]
+        indexes = [
+            # Covering index: the dashboard's bucket scans are index-only.
+            models.Index(
+                fields=["period", "bucket"],
+                name="aggregate_time",
+                include=[
+                    "sender_domain",
+                    "credential_id",
+                    "domain_class",
+                    "status",
+                    "count",
+                ],
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.bucket} {self.status} {self.count}"
@@ -443,6 +488,31 @@ class IngestWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} {self.ingested_until}"
+
+
+class EngagementEvent(models.Model):
+    """One open ("view") or click of one recipient (UserEngagement rows and Event
+    Grid engagement events). The natural key includes the time, so the log row and
+    the event of the same action converge on one row."""
+
+    message_id = models.CharField(max_length=64)
+    recipient = models.CharField(max_length=320)
+    kind = models.CharField(max_length=10)  # view / click
+    occurred_at = models.DateTimeField(db_index=True)
+    context = models.TextField(blank=True)  # clicked URL
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id", "recipient", "kind", "occurred_at"],
+                name="engagement_natural_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.recipient} {self.kind}"
 
 
 class ProcessedEvent(models.Model):
@@ -479,6 +549,9 @@ class AnalyticsSettings(models.Model):
     aggregate_retention_months = models.PositiveIntegerField(default=13)
     detail_retention_days = models.PositiveIntegerField(default=90)
     alert_emails_enabled = models.BooleanField(_("email alerts"), default=True)
+    # SHA-256 of the Event Grid webhook secret (the secret itself lives only in the
+    # subscription URL); empty until one is issued.
+    eventgrid_secret_hash = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return "analytics settings"

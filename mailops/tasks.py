@@ -90,3 +90,50 @@ def domains_recheck_all_task() -> int:
 @app.task
 def credentials_housekeeping_all_task() -> int:
     return _fan_out(credentials_housekeeping_task)
+
+
+# --- delivery analytics: ingestion from Log Analytics -----------------------------------
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES)
+def analytics_ingest_task(self: Any) -> dict[str, Any]:
+    """Ingest the current tenant's new ACS Email log rows (schema from the headers).
+
+    Idempotent; two runs of one tenant never overlap (advisory lock in the service:
+    the second returns ``skipped``). Retryable Azure errors left after the
+    service's own bounded retries are retried by Celery a few times more.
+    """
+    from mailops.analytics.ingest import ingest_tenant
+
+    try:
+        report = ingest_tenant()
+    except AzureError as exc:
+        if exc.retryable and self.request.retries < MAX_RETRIES:
+            raise self.retry(exc=exc, countdown=_countdown()) from exc
+        raise
+    return {
+        "schema": report.schema,
+        "skipped": report.skipped,
+        "rows": report.rows,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+@app.task
+def analytics_ingest_all_task() -> int:
+    return _fan_out(analytics_ingest_task)
+
+
+@app.task
+def analytics_prune_task() -> dict[str, int]:
+    """Delete analytics detail and aggregates past their retention (never billing)."""
+    from dataclasses import asdict
+
+    from mailops.analytics.ingest import prune
+
+    return asdict(prune())
+
+
+@app.task
+def analytics_prune_all_task() -> int:
+    return _fan_out(analytics_prune_task)

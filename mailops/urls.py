@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from mailops import views
 
 urlpatterns = [
     path("", views.overview, name="mail_overview"),
+    path("analytics/", include("mailops.analytics_urls")),
     path("setup/", views.footprint_setup, name="mail_setup"),
     path("setup/status/", views.footprint_status, name="mail_setup_status"),
     path("domains/add/", views.domain_add, name="mail_domain_add"),

@@ -42,4 +42,6 @@ urlpatterns = [
         "support/enter/<str:token>/", support_views.support_enter, name="support_enter"
     ),
     path("mail/", include("mailops.urls")),
+    path("hooks/", include("mailops.hooks_urls")),
+    path("billing/", include("billing.urls")),
 ]

@@ -83,7 +83,8 @@ def alert_acknowledge(*, ctx: AuditContext, alert_id: int) -> Alert:
         )
         if alert.state == Alert.State.OPEN:
             alert.state = Alert.State.ACKNOWLEDGED
-            alert.save(update_fields=["state", "last_seen_at"])
+            alert.acknowledged_at = timezone.now()
+            alert.save(update_fields=["state", "acknowledged_at", "last_seen_at"])
             audit_record(
                 ctx=ctx,
                 action="alert.acknowledge",

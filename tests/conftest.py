@@ -93,11 +93,36 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
 
 
+# Tables whose rows are part of the schema, not test data.
+_KEEP_TABLES = ("django_migrations", "django_content_type", "auth_permission")
+
+
+def _truncate_tenant_schemas() -> None:
+    """Transactional tests commit for real, and pytest-django's flush only empties the
+    public schema: empty the persona tenants' schemas too, so no rows leak into
+    later tests (personas are re-created on demand)."""
+    with connection.cursor() as cursor:
+        for schema in (TENANT_A, TENANT_B):
+            cursor.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema]
+            )
+            tables = [t for (t,) in cursor.fetchall() if t not in _KEEP_TABLES]
+            if tables:
+                names = ", ".join(f'"{schema}"."{t}"' for t in tables)
+                cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
 @pytest.fixture(autouse=True)
-def _public_schema_after_test() -> Iterator[None]:
+def _public_schema_after_test(request) -> Iterator[None]:
     yield
     if connection.connection is not None or connection.schema_name != "public":
         connection.set_schema_to_public()
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        _truncate_tenant_schemas()
 
 
 @pytest.fixture

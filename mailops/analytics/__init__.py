@@ -1,0 +1,2 @@
+"""Delivery analytics: ingestion (ingest.py), reads (selectors.py), charts, bounce
+explanations and alerts."""

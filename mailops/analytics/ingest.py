@@ -1,0 +1,1124 @@
+"""Ingestion of ACS Email logs (Log Analytics) into the current tenant schema.
+
+``ingest_tenant()`` pulls the three ACS Email tables for the tenant's
+Communication Service, incrementally and idempotently:
+
+* one watermark per table; each run queries ``[watermark - overlap, now - lag]`` so
+  rows that reach Log Analytics late are still picked up;
+* the window is planned from an hourly ``count()`` and cut into query windows of
+  at most ``ROW_BUDGET`` rows; a result that still comes back partial (truncated by
+  the service's limits) is split in halves recursively; 429/5xx are retried with
+  bounded backoff;
+* rows are streamed window by window into a temporary table with ``COPY`` and
+  merged with set-based ``INSERT ... ON CONFLICT DO UPDATE`` on the natural keys
+  (a status only moves forward in time), so re-runs and overlaps never double count;
+* hour/day aggregates and the public billing ledger (``billing.UsageDay``) are
+  recomputed from the detail rows for the affected buckets only.
+
+Event Grid events go through the same merge (``merge_status_rows``), so the
+webhook and the log pull converge on the same rows whichever comes first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from mailops.models import (
+    AcsFootprint,
+    AnalyticsSettings,
+    DeliveryAggregate,
+    EngagementEvent,
+    IngestWatermark,
+    MessageRecord,
+    ProcessedEvent,
+    RecipientDomainClass,
+    RecipientEvent,
+)
+from portal.integrations.azure import client as azure
+from portal.integrations.azure.errors import AzureError
+
+logger = logging.getLogger(__name__)
+
+JST = ZoneInfo("Asia/Tokyo")
+
+SEND_MAIL = "ACSEmailSendMailOperational"
+STATUS_UPDATE = "ACSEmailStatusUpdateOperational"
+USER_ENGAGEMENT = "ACSEmailUserEngagementOperational"
+# SendMail first: the status merge then finds the message's record and its size.
+TABLES = (SEND_MAIL, STATUS_UPDATE, USER_ENGAGEMENT)
+
+# Rows per query. Log Analytics truncates at 500,000 rows / 64 MB; the SDK builds
+# Python objects for every cell, so the budget is set by the ingesting process's
+# memory (about 1 kB per status row while a window is in flight), not by Azure.
+ROW_BUDGET = 50_000
+# A window this short that still comes back partial cannot be split usefully.
+MIN_WINDOW = timedelta(seconds=1)
+MAX_ATTEMPTS = 5  # per query: the first try and four retries
+
+
+class IngestError(Exception):
+    """Ingestion cannot continue (terminal Azure error, unsplittable window)."""
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def overlap() -> timedelta:
+    """How far each run re-reads before the watermark (late-arriving rows)."""
+    return timedelta(minutes=int(_setting("ANALYTICS_INGEST_OVERLAP_MINUTES", 30)))
+
+
+def lag() -> timedelta:
+    """How far behind "now" a run stops (rows still being ingested by Azure)."""
+    return timedelta(seconds=int(_setting("ANALYTICS_INGEST_LAG_SECONDS", 60)))
+
+
+def row_budget() -> int:
+    return int(_setting("ANALYTICS_INGEST_ROW_BUDGET", ROW_BUDGET))
+
+
+# --- recipient domain classes -----------------------------------------------------------
+
+# Exact domains and suffixes ("*.x" means any subdomain of x) per class. The SQL
+# CASE used by the bulk merge is generated from the same table, so the Python and
+# SQL classifications cannot drift apart.
+DOMAIN_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (RecipientDomainClass.DOCOMO, ("docomo.ne.jp",)),
+    (RecipientDomainClass.AU, ("ezweb.ne.jp", "au.com", "*.ezweb.ne.jp")),
+    (
+        RecipientDomainClass.SOFTBANK,
+        ("softbank.ne.jp", "i.softbank.jp", "*.vodafone.ne.jp"),
+    ),
+    (RecipientDomainClass.GMAIL, ("gmail.com", "googlemail.com")),
+    (
+        RecipientDomainClass.OUTLOOK,
+        ("outlook.com", "outlook.jp", "hotmail.*", "live.*", "msn.com"),
+    ),
+    (RecipientDomainClass.YAHOO_JP, ("yahoo.co.jp", "ymail.ne.jp")),
+)
+
+
+def _matches(domain: str, pattern: str) -> bool:
+    if pattern.startswith("*."):
+        return domain.endswith(pattern[1:])
+    if pattern.endswith(".*"):
+        return domain.startswith(pattern[:-1])
+    return domain == pattern
+
+
+def classify_domain(domain: str) -> str:
+    """The recipient domain class of ``domain`` (``RecipientDomainClass`` value)."""
+    domain = domain.strip().lower().rstrip(".")
+    for klass, patterns in DOMAIN_RULES:
+        if any(_matches(domain, p) for p in patterns):
+            return str(klass)
+    return str(RecipientDomainClass.OTHER)
+
+
+def _domain_class_sql(column: str) -> str:
+    # Patterns are constants of this module (no user input), so inlining is safe.
+    whens = []
+    for klass, patterns in DOMAIN_RULES:
+        conds = []
+        for p in patterns:
+            # right()/left() rather than LIKE: no "%" to escape for the driver.
+            if p.startswith("*."):
+                conds.append(f"right({column}, {len(p) - 1}) = '{p[1:]}'")
+            elif p.endswith(".*"):
+                conds.append(f"left({column}, {len(p) - 1}) = '{p[:-1]}'")
+            else:
+                conds.append(f"{column} = '{p}'")
+        whens.append(f"WHEN {' OR '.join(conds)} THEN '{klass}'")
+    return f"(CASE {' '.join(whens)} ELSE '{RecipientDomainClass.OTHER}' END)"
+
+
+# --- reports ----------------------------------------------------------------------------
+
+
+@dataclass
+class TableReport:
+    table: str
+    start: datetime | None = None
+    end: datetime | None = None
+    rows: int = 0
+    queries: int = 0
+    windows: int = 0
+    splits: int = 0
+    retries: int = 0
+
+
+@dataclass
+class IngestReport:
+    schema: str = ""
+    skipped: str = ""  # why nothing ran (no resource yet, another run holds the lock)
+    tables: dict[str, TableReport] = field(default_factory=dict)
+    hour_buckets: int = 0
+    usage_days: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables.values())
+
+
+@dataclass
+class _Affected:
+    """Time ranges whose aggregates (events) and usage days (messages) changed."""
+
+    event_lo: datetime | None = None
+    event_hi: datetime | None = None
+    message_lo: datetime | None = None
+    message_hi: datetime | None = None
+
+    def events(self, *values: datetime | None) -> None:
+        for v in values:
+            if v is not None:
+                self.event_lo = v if self.event_lo is None else min(self.event_lo, v)
+                self.event_hi = v if self.event_hi is None else max(self.event_hi, v)
+
+    def messages(self, *values: datetime | None) -> None:
+        for v in values:
+            if v is not None:
+                self.message_lo = (
+                    v if self.message_lo is None else min(self.message_lo, v)
+                )
+                self.message_hi = (
+                    v if self.message_hi is None else max(self.message_hi, v)
+                )
+
+
+# --- queries ----------------------------------------------------------------------------
+
+
+def _kql_dt(value: datetime) -> str:
+    return "datetime(" + value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + ")"
+
+
+def _kql_str(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# Datetimes are projected as strings: PostgreSQL parses them during COPY, which is
+# far cheaper than the SDK turning every cell into a Python datetime.
+PROJECTIONS = {
+    SEND_MAIL: (
+        "t = tostring(TimeGenerated), m = CorrelationId, size = Size, "
+        "to_n = ToRecipientsCount, cc_n = CcRecipientsCount, "
+        "bcc_n = BccRecipientsCount, uniq = UniqueRecipientsCount, "
+        "att = AttachmentsCount, src = TrafficSource"
+    ),
+    STATUS_UPDATE: (
+        "t = tostring(TimeGenerated), m = CorrelationId, r = RecipientId, "
+        "s = DeliveryStatus, smtp = SmtpStatusCode, enh = EnhancedSmtpStatusCode, "
+        "reason = FailureReason, msg = FailureMessage, sd = SenderDomain, "
+        "su = SenderUsername, hard = IsHardBounce"
+    ),
+    USER_ENGAGEMENT: (
+        "t = tostring(TimeGenerated), m = CorrelationId, r = RecipientId, "
+        "k = EngagementType, ctx = EngagementContext, ua = UserAgent"
+    ),
+}
+
+
+def _base_query(table: str, resource_id: str, start: datetime, end: datetime) -> str:
+    return (
+        f"{table} | where _ResourceId =~ {_kql_str(resource_id)} "
+        f"| where TimeGenerated between ({_kql_dt(start)} .. {_kql_dt(end)})"
+    )
+
+
+def _with_retries(
+    call: Callable[[], azure.LogsResult],
+    report: TableReport,
+    sleep: Callable[[float], None],
+) -> azure.LogsResult:
+    base = float(_setting("ANALYTICS_INGEST_RETRY_SECONDS", 1.0))
+    for attempt in range(MAX_ATTEMPTS):
+        report.queries += 1
+        try:
+            return call()
+        except AzureError as exc:
+            if not exc.retryable or attempt == MAX_ATTEMPTS - 1:
+                raise
+            report.retries += 1
+            # Honour Retry-After on 429; otherwise exponential backoff.
+            delay = max(float(getattr(exc, "retry_after", 0) or 0), base * (2**attempt))
+            logger.info("logs query retry %s after %.1fs: %s", attempt + 1, delay, exc)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _plan_windows(
+    table: str,
+    resource_id: str,
+    start: datetime,
+    end: datetime,
+    report: TableReport,
+    sleep: Callable[[float], None],
+) -> list[tuple[datetime, datetime]]:
+    """Cut ``[start, end]`` into windows of at most ``row_budget()`` rows each.
+
+    One cheap ``summarize count() by bin(TimeGenerated, 1h)`` tells where the rows
+    are, so no query is wasted on a window that would be truncated. Rows arriving
+    after this plan can make a window larger; the partial check still catches it.
+    """
+    query = (
+        _base_query(table, resource_id, start, end)
+        + " | summarize n = count() by h = bin(TimeGenerated, 1h)"
+    )
+    result = _with_retries(
+        lambda: azure.logs_query(
+            resource_id=resource_id, query=query, start=start, end=end
+        ),
+        report,
+        sleep,
+    )
+    if result.partial:
+        # Too many hours to list (the service limit is far lower than usual):
+        # fall back to one window and let _fetch split it where needed.
+        return [(start, end)]
+    hours: list[tuple[datetime, int]] = []
+    for h, n in result.rows:
+        if isinstance(h, str):
+            h = datetime.fromisoformat(h.replace("Z", "+00:00"))
+        hours.append((h, int(n)))
+    hours.sort()
+    budget = row_budget()
+    windows: list[tuple[datetime, datetime]] = []
+    cur_start: datetime | None = None
+    cur_end: datetime | None = None
+    cur_rows = 0
+
+    def flush() -> None:
+        nonlocal cur_start, cur_end, cur_rows
+        if cur_start is not None and cur_end is not None:
+            windows.append((cur_start, cur_end))
+        cur_start, cur_end, cur_rows = None, None, 0
+
+    for hour, n in hours:
+        h_start = max(hour, start)
+        h_end = min(hour + timedelta(hours=1), end)
+        if n > budget:
+            flush()
+            parts = math.ceil(n / budget)
+            step = (h_end - h_start) / parts
+            for i in range(parts):
+                windows.append((h_start + step * i, h_start + step * (i + 1)))
+            continue
+        if cur_rows + n > budget:
+            flush()
+        if cur_start is None:
+            cur_start = h_start
+        cur_end = h_end
+        cur_rows += n
+    flush()
+    return windows
+
+
+def _fetch(
+    table: str,
+    resource_id: str,
+    start: datetime,
+    end: datetime,
+    report: TableReport,
+    sleep: Callable[[float], None],
+) -> Iterable[tuple[datetime, datetime, list[tuple[Any, ...]]]]:
+    """Yield ``(start, end, rows)`` for the window, splitting it while truncated."""
+    query = _base_query(table, resource_id, start, end) + (
+        f" | project {PROJECTIONS[table]}"
+    )
+    result = _with_retries(
+        lambda: azure.logs_query(
+            resource_id=resource_id, query=query, start=start, end=end
+        ),
+        report,
+        sleep,
+    )
+    if result.partial or len(result.rows) > 4 * row_budget():
+        if end - start <= MIN_WINDOW:
+            raise IngestError(
+                f"{table}: {start.isoformat()} .. {end.isoformat()} is still "
+                f"truncated ({result.partial_message})"
+            )
+        del result  # free the truncated rows before asking again
+        report.splits += 1
+        mid = start + (end - start) / 2
+        yield from _fetch(table, resource_id, start, mid, report, sleep)
+        yield from _fetch(table, resource_id, mid, end, report, sleep)
+        return
+    yield start, end, result.rows
+
+
+def _prefetched(
+    table: str,
+    resource_id: str,
+    windows: list[tuple[datetime, datetime]],
+    report: TableReport,
+    sleep: Callable[[float], None],
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of each window in order, the next window fetched while this one merges.
+
+    Log Analytics (or the emulator) works on the next query while PostgreSQL
+    merges the current window; at most two windows are held in memory. The fetch
+    thread touches no database connection (Django connections are per thread).
+    """
+    done = object()
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for window in windows:
+                for _a, _b, rows in _fetch(table, resource_id, *window, report, sleep):
+                    if not put(rows):
+                        return
+            put(done)
+        except BaseException as exc:  # re-raised in the consuming thread
+            put(exc)
+
+    thread = threading.Thread(target=produce, name=f"ingest-{table}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            del item
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --- set-based merge --------------------------------------------------------------------
+
+STAGING = {
+    SEND_MAIL: (
+        "_ing_send",
+        "t timestamptz, message_id text, size numeric, to_n int, cc_n int, "
+        "bcc_n int, uniq int, att int, traffic text",
+    ),
+    STATUS_UPDATE: (
+        "_ing_status",
+        "t timestamptz, message_id text, recipient text, status text, smtp text, "
+        "enh text, reason text, msg text, sdomain text, suser text, hard text",
+    ),
+    USER_ENGAGEMENT: (
+        "_ing_engage",
+        "t timestamptz, message_id text, recipient text, kind text, ctx text, ua text",
+    ),
+}
+
+
+def _stage(cursor: Any, table: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Create the temp table for ``table`` (dropped at commit) and COPY rows in."""
+    name, columns = STAGING[table]
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DROP")
+    cursor.execute(f"TRUNCATE {name}")
+    with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    # Real row counts for the planner (a temp table has no statistics otherwise).
+    cursor.execute(f"ANALYZE {name}")
+
+
+_CREDENTIAL_MAP = """
+    SELECT lower(sa.username || '@' || d.name) AS address, min(c.id) AS id
+    FROM mailops_smtpcredential c
+    JOIN mailops_senderaddress sa ON sa.id = c.sender_id
+    JOIN mailops_sendingdomain d ON d.id = sa.domain_id
+    GROUP BY 1
+    HAVING count(*) = 1
+"""
+
+
+def _merge_send(cursor: Any, resource_id: str, affected: _Affected) -> None:
+    cursor.execute(
+        """
+        WITH src AS (
+            SELECT DISTINCT ON (message_id) * FROM _ing_send
+            WHERE message_id <> '' ORDER BY message_id, t
+        ), old AS (
+            SELECT min(m.sent_at) AS lo, max(m.sent_at) AS hi
+            FROM mailops_messagerecord m JOIN src USING (message_id)
+        ), up AS (
+            INSERT INTO mailops_messagerecord AS m (
+                message_id, resource_id, sent_at, sender_address, sender_domain,
+                traffic_source, size_mb, to_count, cc_count, bcc_count,
+                unique_recipients, attachments, status)
+            SELECT message_id, %s, t, '', '', left(coalesce(traffic, ''), 100),
+                coalesce(size, 0), coalesce(to_n, 0), coalesce(cc_n, 0),
+                coalesce(bcc_n, 0), coalesce(uniq, 0), coalesce(att, 0), ''
+            FROM src
+            ON CONFLICT (message_id) DO UPDATE SET
+                sent_at = excluded.sent_at,
+                resource_id = excluded.resource_id,
+                traffic_source = excluded.traffic_source,
+                size_mb = excluded.size_mb,
+                to_count = excluded.to_count,
+                cc_count = excluded.cc_count,
+                bcc_count = excluded.bcc_count,
+                unique_recipients = excluded.unique_recipients,
+                attachments = excluded.attachments
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM up), (SELECT lo FROM old), (SELECT hi FROM old),
+               (SELECT min(t) FROM src), (SELECT max(t) FROM src)
+        """,
+        [resource_id],
+    )
+    _n, old_lo, old_hi, lo, hi = cursor.fetchone()
+    affected.messages(old_lo, old_hi, lo, hi)
+
+
+def merge_status_rows(
+    cursor: Any, *, resource_id: str, source: str, affected: _Affected
+) -> int:
+    """Merge the rows staged in ``_ing_status``; return recipient rows changed.
+
+    Recipient rows upsert RecipientEvent on (message_id, recipient) and only
+    replace a status with one at least as recent. Then each message of the batch
+    is written once: its sender (status rows carry it, SendMail rows do not), the
+    credential that sender maps to, and its outcome (Delivered when every
+    recipient was delivered, else the latest other status; the message-level
+    status such as OutForDelivery until a recipient status exists). A message
+    whose SendMail row has not arrived yet gets a stub with zero recipients and
+    size, which is not billable until that row completes it.
+    """
+    domain_class = _domain_class_sql("split_part(recipient, '@', 2)")
+    cursor.execute(
+        f"""
+        WITH src AS (
+            SELECT DISTINCT ON (message_id, lower(recipient))
+                message_id, lower(recipient) AS recipient, t, status, smtp, enh,
+                reason, msg, hard
+            FROM _ing_status WHERE recipient <> '' AND message_id <> ''
+            ORDER BY message_id, lower(recipient), t DESC
+        ), old AS (
+            SELECT min(e.status_at) AS lo, max(e.status_at) AS hi
+            FROM mailops_recipientevent e
+            JOIN src ON e.message_id = src.message_id AND e.recipient = src.recipient
+        ), up AS (
+            INSERT INTO mailops_recipientevent AS e (
+                message_id, recipient, recipient_domain, domain_class, status,
+                status_at, smtp_code, enhanced_code, is_hard_bounce, failure_reason,
+                failure_message, source)
+            SELECT message_id, left(recipient, 320),
+                left(split_part(recipient, '@', 2), 253), {domain_class},
+                left(status, 20), t, left(coalesce(smtp, ''), 10),
+                left(coalesce(enh, ''), 16), lower(coalesce(hard, '')) = 'true',
+                left(coalesce(reason, ''), 400), coalesce(msg, ''), %s
+            FROM src
+            ON CONFLICT (message_id, recipient) DO UPDATE SET
+                status = excluded.status,
+                status_at = excluded.status_at,
+                smtp_code = excluded.smtp_code,
+                enhanced_code = excluded.enhanced_code,
+                is_hard_bounce = excluded.is_hard_bounce,
+                failure_reason = excluded.failure_reason,
+                failure_message = excluded.failure_message,
+                source = excluded.source
+            WHERE excluded.status_at >= e.status_at
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM up), (SELECT lo FROM old), (SELECT hi FROM old),
+               (SELECT min(t) FROM src), (SELECT max(t) FROM src)
+        """,
+        [source],
+    )
+    changed, old_lo, old_hi, lo, hi = cursor.fetchone()
+    affected.events(old_lo, old_hi, lo, hi)
+    cursor.execute(
+        f"""
+        WITH msg AS (
+            SELECT message_id, min(t) AS t,
+                max(CASE WHEN suser <> '' AND sdomain <> ''
+                    THEN lower(suser || '@' || sdomain) ELSE '' END) AS sender,
+                max(lower(sdomain)) AS sdomain,
+                (array_agg(status ORDER BY t DESC)
+                    FILTER (WHERE recipient = ''))[1] AS level
+            FROM _ing_status WHERE message_id <> ''
+            GROUP BY message_id
+        ), creds AS ({_CREDENTIAL_MAP}), r AS (
+            -- Correlated per message: one index range scan each, never a scan
+            -- of the whole (large) table.
+            SELECT msg.*, (
+                SELECT CASE WHEN bool_and(e.status = 'Delivered') THEN 'Delivered'
+                    ELSE (array_agg(e.status ORDER BY e.status = 'Delivered',
+                                    e.status_at DESC))[1] END
+                FROM mailops_recipientevent e WHERE e.message_id = msg.message_id
+            ) AS outcome
+            FROM msg
+        )
+        INSERT INTO mailops_messagerecord AS m (
+            message_id, resource_id, sent_at, sender_address, sender_domain,
+            traffic_source, size_mb, to_count, cc_count, bcc_count,
+            unique_recipients, attachments, status, credential_id)
+        SELECT r.message_id, %s, r.t, left(r.sender, 320),
+            left(r.sdomain, 253), '', 0, 0, 0, 0, 0, 0,
+            left(coalesce(r.outcome, r.level, ''), 20),
+            (SELECT creds.id FROM creds WHERE creds.address = r.sender)
+        FROM r
+        ON CONFLICT (message_id) DO UPDATE SET
+            sender_address = CASE WHEN m.sender_address = ''
+                THEN excluded.sender_address ELSE m.sender_address END,
+            sender_domain = CASE WHEN m.sender_domain = ''
+                THEN excluded.sender_domain ELSE m.sender_domain END,
+            credential_id = coalesce(m.credential_id, excluded.credential_id),
+            -- A message-level status (OutForDelivery) never hides a recipient
+            -- outcome already derived; an empty one keeps what is there.
+            status = CASE
+                WHEN excluded.status = '' THEN m.status
+                WHEN excluded.status = 'OutForDelivery' AND m.status <> ''
+                    THEN m.status
+                ELSE excluded.status END
+        WHERE m.sender_address = '' OR m.sender_domain = ''
+            OR (m.credential_id IS NULL AND excluded.credential_id IS NOT NULL)
+            OR (excluded.status <> '' AND excluded.status <> 'OutForDelivery'
+                AND excluded.status <> m.status)
+            OR (m.status = '' AND excluded.status <> '')
+        """,
+        [resource_id],
+    )
+    return int(changed)
+
+
+def _merge_engagement(cursor: Any) -> int:
+    cursor.execute(
+        """
+        INSERT INTO mailops_engagementevent (
+            message_id, recipient, kind, occurred_at, context, user_agent)
+        SELECT DISTINCT ON (message_id, lower(recipient), lower(kind), t)
+            message_id, left(lower(recipient), 320), left(lower(kind), 10), t,
+            coalesce(ctx, ''), left(coalesce(ua, ''), 400)
+        FROM _ing_engage WHERE message_id <> '' AND recipient <> ''
+        ORDER BY message_id, lower(recipient), lower(kind), t
+        ON CONFLICT (message_id, recipient, kind, occurred_at) DO NOTHING
+        """
+    )
+    return int(cursor.rowcount)
+
+
+# --- aggregates and the billing ledger --------------------------------------------------
+
+
+def detail_cutoff(now: datetime | None = None) -> datetime:
+    """Start of the oldest JST day whose message-level detail is kept.
+
+    ``prune()`` deletes detail before it and recomputations never reach before it,
+    so a pruned day's aggregates and usage ledger rows are never rewritten.
+    """
+    now = now or timezone.now()
+    days = analytics_settings().detail_retention_days
+    today = now.astimezone(JST).date()
+    start = today - timedelta(days=days)
+    return datetime(start.year, start.month, start.day, tzinfo=JST)
+
+
+def analytics_settings() -> AnalyticsSettings:
+    row = AnalyticsSettings.objects.first()
+    return row or AnalyticsSettings.objects.create()
+
+
+def _hour(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _jst_day_start(value: datetime) -> datetime:
+    d = value.astimezone(JST).date()
+    return datetime(d.year, d.month, d.day, tzinfo=JST)
+
+
+def recompute_aggregates(lo: datetime, hi: datetime) -> int:
+    """Rebuild hour and day DeliveryAggregate rows covering ``[lo, hi]``.
+
+    Hours are rebuilt from RecipientEvent (bucketed by ``status_at``), then the JST
+    days that contain them are rebuilt from the hour rows. Delete and insert in one
+    transaction: a bucket's counts are replaced, never added to. Returns the number
+    of hour buckets rebuilt.
+    """
+    cutoff = detail_cutoff()
+    h0 = max(_hour(lo), cutoff.astimezone(UTC))
+    h1 = _hour(hi) + timedelta(hours=1)
+    if h1 <= h0:
+        return 0
+    d0 = _jst_day_start(h0)
+    d1 = _jst_day_start(h1 - timedelta(microseconds=1)) + timedelta(days=1)
+    hour, day = DeliveryAggregate.Period.HOUR, DeliveryAggregate.Period.DAY
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # see _tune_merge
+        cursor.execute(
+            "DELETE FROM mailops_deliveryaggregate "
+            "WHERE period = %s AND bucket >= %s AND bucket < %s",
+            [hour, h0, h1],
+        )
+        cursor.execute(
+            """
+            INSERT INTO mailops_deliveryaggregate (
+                period, bucket, sender_domain, sender_address, credential_id,
+                domain_class, status, count)
+            SELECT %s, date_trunc('hour', e.status_at),
+                coalesce(m.sender_domain, ''), coalesce(m.sender_address, ''),
+                m.credential_id, e.domain_class, e.status, count(*)
+            FROM mailops_recipientevent e
+            LEFT JOIN mailops_messagerecord m ON m.message_id = e.message_id
+            WHERE e.status_at >= %s AND e.status_at < %s
+            GROUP BY 2, 3, 4, 5, 6, 7
+            """,
+            [hour, h0, h1],
+        )
+        # Days from hours; a day only partly inside [h0, h1) still sums all of its
+        # hours, the others being already up to date. Days before the detail
+        # cutoff are never in range (see detail_cutoff).
+        cursor.execute(
+            "DELETE FROM mailops_deliveryaggregate "
+            "WHERE period = %s AND bucket >= %s AND bucket < %s",
+            [day, max(d0, cutoff), d1],
+        )
+        cursor.execute(
+            """
+            INSERT INTO mailops_deliveryaggregate (
+                period, bucket, sender_domain, sender_address, credential_id,
+                domain_class, status, count)
+            SELECT %s,
+                date_trunc('day', bucket AT TIME ZONE 'Asia/Tokyo')
+                    AT TIME ZONE 'Asia/Tokyo',
+                sender_domain, sender_address, credential_id, domain_class, status,
+                sum(count)
+            FROM mailops_deliveryaggregate
+            WHERE period = %s AND bucket >= %s AND bucket < %s
+            GROUP BY 2, 3, 4, 5, 6, 7
+            """,
+            [day, hour, max(d0, cutoff), d1],
+        )
+    return int((h1 - h0) / timedelta(hours=1))
+
+
+def _current_customer_id() -> int:
+    from tenants.models import Customer
+
+    schema = connection.schema_name
+    return int(
+        Customer.objects.filter(schema_name=schema).values_list("pk", flat=True).get()
+    )
+
+
+def recompute_usage(lo: datetime, hi: datetime) -> int:
+    """Rebuild the public ``billing.UsageDay`` rows of the JST days in ``[lo, hi]``.
+
+    Per recipient (azure-facts §4): billable emails = sum of UniqueRecipientsCount,
+    billable MB = sum of Size × UniqueRecipientsCount, exact decimals. The numbers
+    are a pure function of the MessageRecords, so re-running gives the same rows.
+    Days before the detail cutoff are never touched (their detail may be pruned).
+    Returns the number of days rebuilt.
+    """
+    d0 = max(_jst_day_start(lo), detail_cutoff())
+    d1 = _jst_day_start(hi) + timedelta(days=1)
+    if d1 <= d0:
+        return 0
+    tenant_id = _current_customer_id()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # see _tune_merge
+        # A message with no recipients yet is a stub created from a status row
+        # before its SendMail row arrived; ACS never sends to zero recipients.
+        cursor.execute(
+            """
+            WITH days AS (
+                SELECT (sent_at AT TIME ZONE 'Asia/Tokyo')::date AS day,
+                    count(*) FILTER (WHERE unique_recipients > 0) AS messages,
+                    sum(unique_recipients) AS emails,
+                    sum(size_mb * unique_recipients) AS mb
+                FROM mailops_messagerecord
+                WHERE sent_at >= %(d0)s AND sent_at < %(d1)s
+                GROUP BY 1
+            ), up AS (
+                INSERT INTO public.billing_usageday AS u (
+                    tenant_id, day, messages, billable_emails, billable_megabytes,
+                    computed_at)
+                SELECT %(tenant)s, day, messages, emails, mb, now() FROM days
+                ON CONFLICT (tenant_id, day) DO UPDATE SET
+                    messages = excluded.messages,
+                    billable_emails = excluded.billable_emails,
+                    billable_megabytes = excluded.billable_megabytes,
+                    computed_at = excluded.computed_at
+                RETURNING day
+            )
+            UPDATE public.billing_usageday u SET
+                messages = 0, billable_emails = 0, billable_megabytes = 0,
+                computed_at = now()
+            WHERE u.tenant_id = %(tenant)s
+              AND u.day >= %(day0)s AND u.day < %(day1)s
+              AND u.day NOT IN (SELECT day FROM days)
+            """,
+            {
+                "d0": d0,
+                "d1": d1,
+                "tenant": tenant_id,
+                "day0": d0.date(),
+                "day1": d1.date(),
+            },
+        )
+    return (d1.date() - d0.date()).days
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def _lock_key(schema: str) -> int:
+    digest = hashlib.sha256(f"analytics-ingest:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _try_lock(schema: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(schema)])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(schema)])
+
+
+def ingest_tenant(
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IngestReport:
+    """Pull new ACS Email log rows of the current tenant and update its analytics.
+
+    Without ``since`` each table resumes at its watermark minus the overlap (or
+    ``detail_retention_days`` back on the first run); without ``until`` it stops
+    at now minus the lag. Idempotent: re-running, or overlapping windows, never
+    double counts. Holds a PostgreSQL advisory lock for the schema; a concurrent
+    run returns at once with ``skipped`` set. Raises AzureError (retryable ones
+    only after ``MAX_ATTEMPTS``) and IngestError.
+    """
+    started = time.monotonic()
+    schema = connection.schema_name
+    report = IngestReport(schema=schema)
+    footprint = (
+        AcsFootprint.objects.exclude(communication_service_id="").order_by("pk").first()
+    )
+    if footprint is None:
+        report.skipped = "no communication service yet"
+        return report
+    if not _try_lock(schema):
+        report.skipped = "another ingestion run holds the lock"
+        return report
+    try:
+        _run(report, footprint.communication_service_id, since, until, now, sleep)
+    finally:
+        _unlock(schema)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run(
+    report: IngestReport,
+    resource_id: str,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime | None,
+    sleep: Callable[[float], None],
+) -> None:
+    now = now or timezone.now()
+    end = until or (now - lag())
+    retention = timedelta(days=analytics_settings().detail_retention_days)
+    affected = _Affected()
+    try:
+        for table in TABLES:
+            tr = report.tables[table] = TableReport(table=table)
+            mark = IngestWatermark.objects.filter(table=table).first()
+            if since is not None:
+                start = since
+            elif mark is not None:
+                start = mark.ingested_until - overlap()
+            else:
+                start = now - retention
+            tr.start, tr.end = start, end
+            if end <= start:
+                continue
+            try:
+                windows = _plan_windows(table, resource_id, start, end, tr, sleep)
+                for rows in _prefetched(table, resource_id, windows, tr, sleep):
+                    tr.windows += 1
+                    tr.rows += len(rows)
+                    _apply(table, rows, resource_id, affected)
+                    del rows
+            except (AzureError, IngestError) as exc:
+                IngestWatermark.objects.update_or_create(
+                    table=table,
+                    defaults={
+                        "ingested_until": mark.ingested_until if mark else start,
+                        "last_run_at": now,
+                        "last_error": str(exc)[:2000],
+                    },
+                )
+                raise
+            # An explicit historic range (--since after a gap) must not move the
+            # watermark past rows it never read.
+            if mark is None or start <= mark.ingested_until:
+                new_mark = max(end, mark.ingested_until) if mark else end
+            else:
+                new_mark = mark.ingested_until
+            IngestWatermark.objects.update_or_create(
+                table=table,
+                defaults={
+                    "ingested_until": new_mark,
+                    "last_run_at": now,
+                    "last_error": "",
+                    "rows_last_run": tr.rows,
+                },
+            )
+    finally:
+        # Also after a failure: the windows already merged are committed (and
+        # their watermarks may have moved), so their buckets must not go stale.
+        if affected.event_lo is not None and affected.event_hi is not None:
+            report.hour_buckets = recompute_aggregates(
+                affected.event_lo, affected.event_hi
+            )
+        if affected.message_lo is not None and affected.message_hi is not None:
+            report.usage_days = recompute_usage(
+                affected.message_lo, affected.message_hi
+            )
+
+
+def _tune_merge(cursor: Any) -> None:
+    """Session settings for one merge transaction (``SET LOCAL``: until commit)."""
+    # The rows can be read again from Log Analytics, and the watermark commits
+    # after them: losing the last commits in a crash only means re-reading.
+    cursor.execute("SET LOCAL synchronous_commit = off")
+    # Room for the DISTINCT ON sorts of one window in memory.
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+    # One window (<= the row budget) is joined against tables that grow to
+    # millions of rows, through their unique indexes. During a bulk load the
+    # planner's statistics lag behind (a table analysed while empty), and a
+    # hash or merge join would then scan the whole table once per window.
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_mergejoin = off")
+    # The per-message subqueries inflate cost estimates past jit_above_cost:
+    # compiling each statement took ~0.3 s, longer than running it.
+    cursor.execute("SET LOCAL jit = off")
+
+
+def _apply(
+    table: str, rows: list[tuple[Any, ...]], resource_id: str, affected: _Affected
+) -> None:
+    if not rows:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune_merge(cursor)
+        _stage(cursor, table, rows)
+        if table == SEND_MAIL:
+            _merge_send(cursor, resource_id, affected)
+        elif table == STATUS_UPDATE:
+            merge_status_rows(
+                cursor, resource_id=resource_id, source="logs", affected=affected
+            )
+        else:
+            _merge_engagement(cursor)
+
+
+# --- Event Grid -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    event_id: str
+    message_id: str
+    recipient: str
+    status: str
+    at: datetime
+    sender: str = ""
+    status_message: str = ""
+
+
+@dataclass(frozen=True)
+class EngagementReport:
+    event_id: str
+    message_id: str
+    recipient: str
+    kind: str
+    at: datetime
+    context: str = ""
+    user_agent: str = ""
+
+
+def apply_events(
+    *,
+    deliveries: Sequence[DeliveryEvent],
+    engagements: Sequence[EngagementReport] = (),
+) -> int:
+    """Apply Event Grid events to the current tenant; return how many were new.
+
+    Each event id is recorded in ProcessedEvent in the same transaction, so a
+    redelivered event changes nothing. Deliveries go through the same merge as
+    log rows (status only moves forward by time), so the result converges with the
+    Log Analytics pull whichever arrives first.
+    """
+    footprint = (
+        AcsFootprint.objects.exclude(communication_service_id="").order_by("pk").first()
+    )
+    resource_id = footprint.communication_service_id if footprint else ""
+    affected = _Affected()
+    with transaction.atomic():
+        ids = [e.event_id for e in (*deliveries, *engagements)]
+        seen = set(
+            ProcessedEvent.objects.filter(event_id__in=ids).values_list(
+                "event_id", flat=True
+            )
+        )
+        new_ids: list[str] = []
+        fresh_d = []
+        for d in deliveries:
+            if d.event_id not in seen and d.event_id not in new_ids:
+                new_ids.append(d.event_id)
+                fresh_d.append(d)
+        fresh_e = []
+        for e in engagements:
+            if e.event_id not in seen and e.event_id not in new_ids:
+                new_ids.append(e.event_id)
+                fresh_e.append(e)
+        if not new_ids:
+            return 0
+        ProcessedEvent.objects.bulk_create(
+            [ProcessedEvent(event_id=i) for i in new_ids], ignore_conflicts=True
+        )
+        with connection.cursor() as cursor:
+            _tune_merge(cursor)
+            if fresh_d:
+                rows = []
+                for d in fresh_d:
+                    local, _, domain = d.sender.partition("@")
+                    rows.append(
+                        (
+                            d.at,
+                            d.message_id,
+                            d.recipient,
+                            _canonical_status(d.status),
+                            "",
+                            "",
+                            d.status_message if d.status.lower() != "delivered" else "",
+                            "",
+                            domain,
+                            local,
+                            "",
+                        )
+                    )
+                _stage(cursor, STATUS_UPDATE, rows)
+                merge_status_rows(
+                    cursor,
+                    resource_id=resource_id,
+                    source="eventgrid",
+                    affected=affected,
+                )
+            if fresh_e:
+                _stage(
+                    cursor,
+                    USER_ENGAGEMENT,
+                    [
+                        (
+                            e.at,
+                            e.message_id,
+                            e.recipient,
+                            e.kind,
+                            e.context,
+                            e.user_agent,
+                        )
+                        for e in fresh_e
+                    ],
+                )
+                _merge_engagement(cursor)
+    if affected.event_lo is not None and affected.event_hi is not None:
+        recompute_aggregates(affected.event_lo, affected.event_hi)
+    return len(new_ids)
+
+
+_STATUSES = {
+    s.lower(): s
+    for s in (
+        "OutForDelivery",
+        "Delivered",
+        "Expanded",
+        "Failed",
+        "Bounced",
+        "Suppressed",
+        "Quarantined",
+        "FilteredSpam",
+    )
+}
+
+
+def _canonical_status(value: str) -> str:
+    # Event Grid samples use lower case ("delivered"); the logs use PascalCase.
+    return _STATUSES.get(value.strip().lower(), value.strip()[:20])
+
+
+# --- retention --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    messages: int
+    events: int
+    engagements: int
+    processed_events: int
+    aggregates: int
+
+
+def prune(*, now: datetime | None = None) -> PruneReport:
+    """Delete detail older than ``detail_retention_days`` (from the start of that JST
+    day) and aggregates older than ``aggregate_retention_months``.
+
+    Never touches the billing ledger (public ``UsageDay``): recomputation never
+    reaches before the detail cutoff, so pruned days keep their ledger rows.
+    """
+    now = now or timezone.now()
+    cutoff = detail_cutoff(now)
+    months = analytics_settings().aggregate_retention_months
+    today = now.astimezone(JST).date()
+    year, month = today.year, today.month - months
+    while month <= 0:
+        month += 12
+        year -= 1
+    agg_cutoff = datetime(year, month, 1, tzinfo=JST)
+    with transaction.atomic():
+        messages = MessageRecord.objects.filter(sent_at__lt=cutoff).delete()[0]
+        events = RecipientEvent.objects.filter(status_at__lt=cutoff).delete()[0]
+        engagements = EngagementEvent.objects.filter(occurred_at__lt=cutoff).delete()[0]
+        processed = ProcessedEvent.objects.filter(received_at__lt=cutoff).delete()[0]
+        aggregates = DeliveryAggregate.objects.filter(bucket__lt=agg_cutoff).delete()[0]
+    return PruneReport(messages, events, engagements, processed, aggregates)
+
+
+def jst_day(value: datetime) -> date:
+    return value.astimezone(JST).date()
