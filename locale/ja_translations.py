@@ -1132,6 +1132,139 @@ JA: dict[tuple[str | None, str], str] = {
     (None, "The alert was acknowledged."): "アラートを確認済みにしました。",
     (None, "The alert was resolved."): "アラートを解決済みにしました。",
     (None, "The note was added."): "メモを追加しました。",
+    # Recipient domains, alert thresholds (analytics settings)
+    ("recipient domain", "Other"): "その他",
+    (None, "bounce rate alert (%)"): "不達率のアラート基準（%）",
+    (
+        None,
+        "failure spike (× the 7-day hourly average)",
+    ): "送信失敗の急増（過去 7 日間の 1 時間平均の何倍か）",
+    (None, "silent device after (hours)"): "送信が途絶えた機器の検知（時間）",
+    (None, "rate-limit warning (%)"): "送信上限の警告（%）",
+    (
+        None,
+        "message without final status after (minutes)",
+    ): "配信結果が確定しないメッセージの検知（分）",
+    (None, "email alerts"): "メールでのアラート通知",
+    # Support access (customer side)
+    (None, "Support access"): "サポートアクセス",
+    (
+        None,
+        "Let your service provider's support staff open this portal for a limited time. Every page they view and every change they make is recorded below. You can revoke access at any time.",
+    ): "サービス提供元のサポート担当者に、期間を限ってこのポータルへのアクセスを許可します。担当者が閲覧したページと行った変更はすべて下に記録されます。アクセスはいつでも取り消せます。",
+    (None, "Grant access"): "アクセスを許可",
+    (None, "Grants"): "許可の一覧",
+    (None, "Ticket"): "チケット",
+    (None, "Access"): "アクセス範囲",
+    (None, "Granted by"): "許可した人",
+    (None, "Until"): "期限",
+    (
+        None,
+        "No support access has been granted.",
+    ): "サポートアクセスは許可されていません。",
+    (None, "What support staff did"): "サポート担当者の操作",
+    (None, "Support access ended"): "サポートアクセスの終了",
+    (None, "Support access is not available"): "サポートアクセスは利用できません",
+    (
+        None,
+        "The customer's grant has expired or was revoked. You have been signed out.",
+    ): "お客様によるアクセス許可が期限切れになったか、取り消されました。サインアウトしました。",
+    (None, "Read-only support access"): "閲覧のみのサポートアクセス",
+    (
+        None,
+        "The customer granted read-only access. This change was not made and the attempt was recorded.",
+    ): "お客様が許可したのは閲覧のみです。この変更は行われず、操作の試みは記録されました。",
+    (
+        None,
+        "You are viewing this portal as support staff. Everything you do is recorded.",
+    ): "サポート担当者としてこのポータルを表示しています。すべての操作が記録されます。",
+    (None, "Read only"): "閲覧のみ",
+    (None, "Read and write"): "閲覧と変更",
+    (None, "scope"): "アクセス範囲",
+    (None, "ticket reference"): "チケット番号",
+    (None, "Hours"): "期間（時間）",
+    (None, "Ticket reference"): "チケット番号",
+    (
+        None,
+        "Only an owner can grant support access.",
+    ): "サポートアクセスを許可できるのはオーナーのみです。",
+    (
+        None,
+        "Choose read only or read and write.",
+    ): "「閲覧のみ」または「閲覧と変更」を選択してください。",
+    (
+        None,
+        "Choose between 1 and %(max)d hours.",
+    ): "1〜%(max)d 時間の範囲で指定してください。",
+    (None, "Enter the ticket reference."): "チケット番号を入力してください。",
+    (
+        None,
+        "Only an owner can revoke support access.",
+    ): "サポートアクセスを取り消せるのはオーナーのみです。",
+    (
+        None,
+        "This support link is invalid or has expired.",
+    ): "このサポート用リンクは無効か、有効期限が切れています。",
+    (
+        None,
+        "This support link is for another tenant.",
+    ): "このサポート用リンクは別のテナント用です。",
+    (
+        None,
+        "Support staff must use two-factor authentication.",
+    ): "サポート担当者は二要素認証を使用する必要があります。",
+    (
+        None,
+        "The customer has not granted support access.",
+    ): "お客様がサポートアクセスを許可していません。",
+    (None, "Support access was granted."): "サポートアクセスを許可しました。",
+    (
+        None,
+        "Support access was revoked. Staff are signed out.",
+    ): "サポートアクセスを取り消しました。担当者はサインアウトされます。",
+    # Support access (MSP console side)
+    (None, "revoked"): "取り消し済み",
+    (None, "expired"): "期限切れ",
+    (
+        None,
+        "The customer has not granted support access. Without it you see only this summary.",
+    ): "お客様がサポートアクセスを許可していません。許可がない間は、この概要のみ表示できます。",
+    (None, "Open the portal as support"): "サポートとしてポータルを開く",
+    # MSP staff management
+    (None, "Staff"): "スタッフ",
+    (None, "Last sign-in"): "最終サインイン",
+    (None, "Deactivated"): "無効",
+    (None, "Enrolled"): "設定済み",
+    (None, "Not enrolled"): "未設定",
+    (None, "Deactivate"): "無効化",
+    (None, "Invite a staff member"): "スタッフを招待",
+    (
+        None,
+        "Staff must enrol two-factor authentication before they can use the console.",
+    ): "スタッフが管理コンソールを使用するには、二要素認証の設定が必要です。",
+    (None, "staff role"): "スタッフのロール",
+    (
+        None,
+        "Administrator (everything, incl. staff)",
+    ): "管理者（スタッフ管理を含むすべての操作）",
+    (None, "Support"): "サポート",
+    ("staff role", "Billing"): "請求担当",
+    (
+        None,
+        "Only staff administrators can manage staff.",
+    ): "スタッフを管理できるのはスタッフの管理者のみです。",
+    (
+        None,
+        "The last staff administrator cannot be changed.",
+    ): "最後のスタッフ管理者は変更できません。",
+    (None, "You cannot deactivate yourself."): "自分自身を無効化することはできません。",
+    (
+        None,
+        "%(email)s can no longer sign in.",
+    ): "%(email)s はサインインできなくなりました。",
+    # Public home
+    (None, "Estimate your monthly cost"): "月額費用の見積もり",
+    (None, "Exchange Online → ACS assessment"): "Exchange Online → ACS 移行診断",
 }
 
 

@@ -294,6 +294,16 @@ CREDENTIAL_MAX_MONTHS = env_int("PORTAL_CREDENTIAL_MAX_MONTHS", 24, minimum=1)
 # Days before expiry on which admins are reminded.
 CREDENTIAL_REMINDER_DAYS = (60, 30, 7)
 
+# Delivery analytics ingestion from Log Analytics (see mailops/analytics/ingest.py).
+ANALYTICS_INGEST_OVERLAP_MINUTES = env_int(
+    "ANALYTICS_INGEST_OVERLAP_MINUTES", 30, minimum=0
+)
+ANALYTICS_INGEST_LAG_SECONDS = env_int("ANALYTICS_INGEST_LAG_SECONDS", 60, minimum=0)
+ANALYTICS_INGEST_ROW_BUDGET = env_int("ANALYTICS_INGEST_ROW_BUDGET", 50000, minimum=10)
+ANALYTICS_INGEST_RETRY_SECONDS = env_int("ANALYTICS_INGEST_RETRY_SECONDS", 1, minimum=0)
+# Staff overview's projected charge when no billing price book/FX rate exists yet.
+SUPPORT_FALLBACK_JPY_PER_USD = env_int("SUPPORT_FALLBACK_JPY_PER_USD", 150, minimum=1)
+
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
