@@ -200,3 +200,13 @@ def emulator_settings(azure_emulator, settings):
     client.reset_clients()
     yield azure_emulator
     client.reset_clients()
+
+
+@pytest.fixture
+def english(settings):
+    """Run a test in English (its assertions quote the English UI copy)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -116,7 +116,7 @@ def test_trial_terrl_is_5000_regardless_of_licences():
     assert terrl(10000, trial=True) == 5000
 
 
-def test_assessment_for_300_licences():
+def test_assessment_for_300_licences(english):
     result = exo_assess(300, False, 300, 4, 50000, True, plan=STANDARD)
     assert result.terrl == 36599
     terrl_check = next(c for c in result.checks if c.limit == "terrl")

@@ -127,7 +127,7 @@ def test_staff_runs_close_with_progress(
     assert Invoice.objects.filter(period=APRIL, status="draft").count() >= 2
 
 
-def test_issuer_page_validates_tnumber(staff_client, personas) -> None:
+def test_issuer_page_validates_tnumber(staff_client, personas, english) -> None:
     data = {
         "name": "MSP",
         "registration_number": "T12345",

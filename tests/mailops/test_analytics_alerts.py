@@ -183,7 +183,7 @@ def test_rate_limit_warning_and_critical(personas):
     ]
 
 
-def test_stuck_messages_watchdog(personas):
+def test_stuck_messages_watchdog(personas, english):
     with schema_context(TENANT_A):
         add_message(
             "stuck-1",

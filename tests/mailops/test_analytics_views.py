@@ -150,7 +150,7 @@ def test_dashboard_period_presets_and_htmx_partial(viewer_a_client, known_data):
     assert "<html" not in body
 
 
-def test_dashboard_custom_period_needs_both_dates(viewer_a_client, known_data):
+def test_dashboard_custom_period_needs_both_dates(viewer_a_client, known_data, english):
     response = viewer_a_client.get(f"{DASH}?period=custom&date_from=2026-01-01")
     assert response.status_code == 200
     assert response.context["data"].period.key == "7d"
@@ -388,7 +388,9 @@ def test_aggregate_export(viewer_a_client, known_data):
     )
 
 
-def test_failure_causes_read_a_bounded_sample(owner_a_client, known_data, monkeypatch):
+def test_failure_causes_read_a_bounded_sample(
+    owner_a_client, known_data, monkeypatch, english
+):
     from mailops.analytics import selectors
 
     with schema_context(TENANT_A):

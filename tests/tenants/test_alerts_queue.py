@@ -193,7 +193,7 @@ def test_unknown_alert_is_404(staff_client, alerts):
 
 
 def test_tenant_detail_shows_summary_alerts_and_timeline(
-    staff_client, personas, alerts
+    staff_client, personas, alerts, english
 ):
     staff_client.post(f"{QUEUE}{alerts['a1'].pk}/acknowledge/")
     response = staff_client.get(f"/staff/tenants/{personas.tenant_a.pk}/")
