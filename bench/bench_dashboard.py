@@ -25,9 +25,7 @@ time is the server's: URL resolution, middleware, session, queries, template),
 * message search: the default page (last 7 days, no filter), an exact recipient,
   and a recipient domain with a status filter.
 
-Then the indexes proposed in the report (``PROPOSED_INDEXES``) are created on
-the same data and the dashboard and the domain search are measured again
-(``*_with_proposed_index``).
+The indexes these pages rely on come from the migrations (mailops 0004).
 
 Baseline: the naive dashboard that aggregates ``RecipientEvent`` rows on the fly
 (COUNT … GROUP BY per day, hour, sender domain, device and domain class over the
@@ -273,23 +271,6 @@ def _generate(cursor: Any, cred_ids: list[int], now_iso: str) -> dict[str, float
     return timings
 
 
-PROPOSED_INDEXES = (
-    # Failed recipients of a period, index-only (dashboard causes and top domains).
-    "CREATE INDEX recipient_failed_time ON mailops_recipientevent (status_at) "
-    "INCLUDE (status, recipient_domain, domain_class, enhanced_code, smtp_code, "
-    "is_hard_bounce, failure_reason) WHERE status IN "
-    "('Bounced','Failed','FilteredSpam','Quarantined','Suppressed')",
-    # The period's day rows, index-only (the dashboard's GROUPING SETS scan).
-    "CREATE INDEX aggregate_time_cover ON mailops_deliveryaggregate (period, bucket) "
-    "INCLUDE (sender_domain, credential_id, domain_class, status, count)",
-    # Message search by recipient domain within dates.
-    "CREATE INDEX recipient_domain_time ON mailops_recipientevent "
-    "(recipient_domain, status_at)",
-    # Message search by status within dates.
-    "CREATE INDEX msg_status_time ON mailops_messagerecord (status, sent_at)",
-)
-
-
 def _naive_dashboard(cursor: Any, start: Any, end: Any, hour_start: Any) -> None:
     """What the dashboard costs without aggregates: GROUP BY over raw rows."""
     failed = "('Bounced','Failed','Suppressed','Quarantined','FilteredSpam')"
@@ -424,23 +405,9 @@ def _worker() -> dict[str, Any]:
             "median": statistics.median(samples),
             "queries": queries,
         }
-    # The indexes the report proposes (not in the migrations yet): measured on
-    # the same data to show what they buy.
     with schema_context(tenant.schema_name), connection.cursor() as cursor:
-        started = time.perf_counter()
-        for sql in PROPOSED_INDEXES:
-            cursor.execute(sql)
-        cursor.execute("VACUUM ANALYZE mailops_recipientevent")
         cursor.execute("VACUUM ANALYZE mailops_messagerecord")
         cursor.execute("VACUUM ANALYZE mailops_deliveryaggregate")
-        out["proposed_index_s"] = time.perf_counter() - started
-    for name in ("dashboard_7d", "dashboard_30d", "search_domain_status"):
-        samples, queries = _time_get(client, urls[name], REQUESTS)
-        timings[name + "_with_index"] = {
-            "p95": _p95(samples),
-            "median": statistics.median(samples),
-            "queries": queries,
-        }
     period = selectors.period_for("30d")
     with schema_context(tenant.schema_name), connection.cursor() as cursor:
         naive = []
@@ -534,19 +501,6 @@ def run() -> list[dict[str, Any]]:
         _figure("message_search_default_p95", t["search_default"]["p95"]),
         _figure("message_search_recipient_p95", t["search_recipient"]["p95"]),
         _figure("message_search_domain_status_p95", t["search_domain_status"]["p95"]),
-        _figure(
-            "dashboard_7d_p95_with_proposed_index", t["dashboard_7d_with_index"]["p95"]
-        ),
-        _figure(
-            "dashboard_30d_p95_with_proposed_index",
-            t["dashboard_30d_with_index"]["p95"],
-            baseline=naive_label + scale,
-            baseline_value=naive,
-        ),
-        _figure(
-            "message_search_domain_status_p95_with_proposed_index",
-            t["search_domain_status_with_index"]["p95"],
-        ),
     ]
 
 
