@@ -27,6 +27,7 @@ def test_seed_demo_is_idempotent(personas, tmp_path, settings):
     assert logins.read_text() == first
     assert "http://sakura.localhost:8000/" in first
     assert "staff@kakehashi.example" in first
+    assert User.objects.get(email="staff@kakehashi.example").staff_role == "admin"
     assert (
         Customer.objects.filter(schema_name__in=["sakura", "fuji", "minato"]).count()
         == 3

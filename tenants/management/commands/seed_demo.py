@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from tenants.accounts.audit import AuditContext
 from tenants.accounts.models import Invitation, User
-from tenants.accounts.roles import Role
+from tenants.accounts.roles import Role, StaffRole
 from tenants.accounts.services import invitation_accept, invitation_create
 from tenants.hosts import public_origin, tenant_origin
 from tenants.models import Customer
@@ -60,6 +60,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._ensure_user(
                 STAFF_EMAIL, "MSP サポート", role=Role.VIEWER, is_staff=True
+            )
+            # The demo staff member administers the console (staff team included).
+            User.objects.filter(email=STAFF_EMAIL, staff_role="").update(
+                staff_role=StaffRole.ADMIN
             )
         for slug, name, plan, owner, viewer, corporate in DEMO_TENANTS:
             tenant = Customer.objects.filter(schema_name=slug).first()
