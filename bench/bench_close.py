@@ -25,8 +25,6 @@ PostgreSQL), created here and dropped at the end.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,48 +33,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
-PG_SERVER = "postgresql://postgres@127.0.0.1:55432"
+if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
+    sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    bench_env,
+    drop_database,
+    recreate_database,
+    run_command,
+)
+
 BENCH_DB = "portal_bench_close"
 TENANTS = 1000
 NAIVE_SAMPLE = 4
 NAIVE_MESSAGES = 20_000
 TARGET_SECONDS = 60.0
 RESULT_MARKER = "BENCH_RESULT "
-
-
-def _admin_execute(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_ENV": "development",
-            "PORTAL_TENANT_CLONE_TEMPLATE": "1",
-            "PORTAL_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            "PORTAL_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:56379/0")
-    return env
-
-
-def _run(cmd: list[str], env: dict[str, str], label: str) -> str:
-    proc = subprocess.run(
-        cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800
-    )
-    if proc.returncode != 0:
-        tail = (proc.stdout[-1500:] + "\n" + proc.stderr[-3000:]).strip()
-        raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    return proc.stdout
 
 
 def _worker() -> dict[str, Any]:
@@ -245,21 +216,28 @@ def _figure(
 
 
 def run() -> list[dict[str, Any]]:
-    env = _env()
-    _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    env = bench_env(BENCH_DB)
+    recreate_database(BENCH_DB)
     try:
-        _run(
-            [PYTHON, MANAGE, "migrate_schemas", "--shared", "--noinput"], env, "migrate"
+        run_command(
+            [PYTHON, MANAGE, "migrate_schemas", "--shared", "--noinput"],
+            env,
+            "migrate",
+            timeout=1800,
         )
-        _run([PYTHON, MANAGE, "portal_init"], env, "portal_init")
-        out = _run([PYTHON, str(Path(__file__).resolve()), "--worker"], env, "worker")
+        run_command([PYTHON, MANAGE, "portal_init"], env, "portal_init", timeout=1800)
+        _elapsed, out = run_command(
+            [PYTHON, str(Path(__file__).resolve()), "--worker"],
+            env,
+            "worker",
+            timeout=1800,
+        )
         line = next(
             ln for ln in reversed(out.splitlines()) if ln.startswith(RESULT_MARKER)
         )
         r = json.loads(line[len(RESULT_MARKER) :])
     finally:
-        _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        drop_database(BENCH_DB)
     if r["count"] != TENANTS or r["pdfs"] != TENANTS or r["errors"]:
         raise RuntimeError(f"close incomplete: {r}")
     naive_total = r["naive_per_tenant"] * TENANTS

@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,8 +48,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
+if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
+    sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    bench_env,
+    drop_database,
+    recreate_database,
+    run_command,
+)
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:55432"
 BENCH_DB = "portal_bench_dash"
 RESULT_MARKER = "BENCH_RESULT "
 TARGET_MS = 100.0
@@ -70,48 +76,6 @@ BUSINESS_HOURS = 12
 
 
 # --- database lifecycle -----------------------------------------------------------------
-def _admin_execute(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _bench_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_ENV": "development",
-            "DJANGO_DEBUG": "0",
-            "PORTAL_TENANT_CLONE_TEMPLATE": "1",
-            "PORTAL_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            "PORTAL_LOG_LEVEL": "WARNING",
-            "PORTAL_MFA_REQUIRED": "0",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": os.pathsep.join(
-                [str(ROOT), os.environ.get("PYTHONPATH", "")]
-            ).rstrip(os.pathsep),
-        }
-    )
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:56379/0")
-    return env
-
-
-def _run(cmd: list[str], env: dict[str, str], label: str) -> tuple[float, str]:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        tail = (proc.stdout[-2000:] + "\n" + proc.stderr[-4000:]).strip()
-        raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    return elapsed, proc.stdout
-
-
 # --- worker: data, then timings ---------------------------------------------------------
 CLASS_DOMAINS = [
     ("docomo", "docomo.ne.jp"),
@@ -444,19 +408,31 @@ def _figure(
 
 def run() -> list[dict[str, Any]]:
     started = time.perf_counter()
-    env = _bench_env()
-    _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    env = bench_env(
+        BENCH_DB,
+        DJANGO_DEBUG="0",
+        PORTAL_MFA_REQUIRED="0",
+        PYTHONPATH=os.pathsep.join(
+            [str(ROOT), os.environ.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep),
+    )
+    recreate_database(BENCH_DB)
     try:
-        t_shared, _ = _run(
+        t_shared, _ = run_command(
             [PYTHON, MANAGE, "migrate_schemas", "--shared", "--noinput"],
             env,
             "migrate_schemas --shared",
+            timeout=900,
         )
-        t_init, _ = _run([PYTHON, MANAGE, "portal_init"], env, "portal_init")
+        t_init, _ = run_command(
+            [PYTHON, MANAGE, "portal_init"], env, "portal_init", timeout=900
+        )
         print(f"  setup: migrate --shared {t_shared:.1f}s, portal_init {t_init:.1f}s")
-        _t, out = _run(
-            [PYTHON, str(Path(__file__).resolve()), "--worker"], env, "worker"
+        _t, out = run_command(
+            [PYTHON, str(Path(__file__).resolve()), "--worker"],
+            env,
+            "worker",
+            timeout=900,
         )
         line = next(
             ln for ln in reversed(out.splitlines()) if ln.startswith(RESULT_MARKER)
@@ -464,7 +440,7 @@ def run() -> list[dict[str, Any]]:
         result: dict[str, Any] = json.loads(line[len(RESULT_MARKER) :])
     finally:
         if not os.environ.get("BENCH_DASH_KEEP_DB"):  # keep it to profile queries
-            _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            drop_database(BENCH_DB)
     gen, rows, t = result["generation"], result["rows"], result["timings"]
     print(
         f"  data: {rows['aggregate_hour_rows']:,} hour + {rows['aggregate_day_rows']:,} "

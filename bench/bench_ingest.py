@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,8 +37,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
+if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
+    sys.path.insert(0, str(ROOT))
+# BENCH_INGEST_PROFILE=1 prints each subprocess's stderr (profiler output).
+PROFILE = bool(os.environ.get("BENCH_INGEST_PROFILE"))
+from bench.common import (  # noqa: E402
+    bench_env,
+    drop_database,
+    recreate_database,
+    run_command,
+)
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:55432"
 BENCH_DB = "portal_bench_ingest"
 RESOURCE_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-bench"
@@ -54,48 +62,6 @@ RATE_TARGET = 50_000.0
 SPEEDUP_TARGET = 20.0
 RSS_TARGET_MB = 500.0
 RESULT_MARKER = "BENCH_RESULT "
-
-
-def _admin_execute(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _bench_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_ENV": "development",
-            "PORTAL_TENANT_CLONE_TEMPLATE": "1",
-            "PORTAL_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            "PORTAL_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-            "AZURE_TARGET": "emulator",
-        }
-    )
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:56379/0")
-    env.pop("EXECUTOR", None)
-    env.update(extra)
-    return env
-
-
-def _run(cmd: list[str], env: dict[str, str], label: str) -> tuple[float, str]:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
-    )
-    elapsed = time.perf_counter() - started
-    if os.environ.get("BENCH_INGEST_PROFILE"):
-        print(proc.stderr[-12000:])
-    if proc.returncode != 0:
-        tail = (proc.stdout[-1500:] + "\n" + proc.stderr[-3000:]).strip()
-        raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    return elapsed, proc.stdout
 
 
 # --- worker: runs inside Django ---------------------------------------------------------
@@ -321,9 +287,8 @@ def run() -> list[dict[str, Any]]:
     from emulator.simulate import generate
     from emulator.testing import start_emulator
 
-    env = _bench_env()
-    _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    env = bench_env(BENCH_DB, AZURE_TARGET="emulator")
+    recreate_database(BENCH_DB)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
             state = Path(tmp) / "emulator"
@@ -339,27 +304,40 @@ def run() -> list[dict[str, Any]]:
                 now=now,
             )
             print(f"  simulate: {counts} in {time.perf_counter() - t0:.1f}s")
-            _run(
+            run_command(
                 [PYTHON, MANAGE, "migrate_schemas", "--shared", "--noinput"],
                 env,
                 "migrate_schemas",
+                timeout=900,
+                echo_stderr=PROFILE,
             )
-            _run([PYTHON, MANAGE, "portal_init"], env, "portal_init")
+            run_command(
+                [PYTHON, MANAGE, "portal_init"],
+                env,
+                "portal_init",
+                timeout=900,
+                echo_stderr=PROFILE,
+            )
             emu = start_emulator(state)
             try:
-                worker_env = _bench_env(
-                    AZURE_EMULATOR_URL=emu.url, AZURE_CA_BUNDLE=emu.ca_path
+                worker_env = bench_env(
+                    BENCH_DB,
+                    AZURE_TARGET="emulator",
+                    AZURE_EMULATOR_URL=emu.url,
+                    AZURE_CA_BUNDLE=emu.ca_path,
                 )
                 # Tenants are created in their own process, so that the peak RSS
                 # of the ingesting process is the ingestion's own.
-                _run(
+                run_command(
                     [PYTHON, str(Path(__file__).resolve()), "--setup"],
                     worker_env,
                     "tenant set-up",
+                    timeout=900,
+                    echo_stderr=PROFILE,
                 )
                 since = now - timedelta(days=DAYS + 1)
                 until = now + timedelta(minutes=5)
-                _t, out = _run(
+                _t, out = run_command(
                     [
                         PYTHON,
                         str(Path(__file__).resolve()),
@@ -369,11 +347,13 @@ def run() -> list[dict[str, Any]]:
                     ],
                     worker_env,
                     "ingest worker",
+                    timeout=900,
+                    echo_stderr=PROFILE,
                 )
             finally:
                 emu.stop()
     finally:
-        _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        drop_database(BENCH_DB)
     line = next(ln for ln in reversed(out.splitlines()) if ln.startswith(RESULT_MARKER))
     r: dict[str, Any] = json.loads(line[len(RESULT_MARKER) :])
     print(f"  worker: {json.dumps(r)}")

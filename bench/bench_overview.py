@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,8 +43,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
+if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
+    sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    bench_env,
+    drop_database,
+    recreate_database,
+    run_command,
+)
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:55432"
 BENCH_DB = "portal_bench_overview"
 # with schemas and data (baseline measured on these); smaller for a quick check
 REAL_TENANTS = int(os.environ.get("BENCH_OVERVIEW_REAL_TENANTS", "50"))
@@ -56,45 +62,6 @@ NAIVE_REQUESTS = 10
 TARGET_MS = 150.0
 QUERY_TARGET = 10
 RESULT_MARKER = "BENCH_RESULT "
-
-
-def _admin_execute(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _bench_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_ENV": "development",
-            "PORTAL_TENANT_CLONE_TEMPLATE": "1",
-            "PORTAL_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            "PORTAL_LOG_LEVEL": "WARNING",
-            "PORTAL_MFA_REQUIRED": "false",
-            # Production-like request path: no debug toolbar/query log per request.
-            "DJANGO_DEBUG": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:56379/0")
-    env.pop("EXECUTOR", None)
-    return env
-
-
-def _run(cmd: list[str], env: dict[str, str], label: str) -> str:
-    proc = subprocess.run(
-        cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=230
-    )
-    if proc.returncode != 0:
-        tail = (proc.stdout[-1500:] + "\n" + proc.stderr[-3000:]).strip()
-        raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    return proc.stdout
 
 
 def _p95(values: list[float]) -> float:
@@ -385,19 +352,29 @@ def _worker() -> dict[str, Any]:
 
 
 def run() -> list[dict[str, Any]]:
-    env = _bench_env()
-    _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    env = bench_env(
+        BENCH_DB,
+        PORTAL_MFA_REQUIRED="false",
+        # Production-like request path: no debug toolbar/query log per request.
+        DJANGO_DEBUG="false",
+    )
+    recreate_database(BENCH_DB)
     try:
-        _run(
+        run_command(
             [PYTHON, MANAGE, "migrate_schemas", "--shared", "--noinput"],
             env,
             "migrate_schemas --shared",
+            timeout=230,
         )
-        _run([PYTHON, MANAGE, "portal_init"], env, "portal_init")
-        out = _run([PYTHON, str(Path(__file__).resolve()), "--worker"], env, "worker")
+        run_command([PYTHON, MANAGE, "portal_init"], env, "portal_init", timeout=230)
+        _elapsed, out = run_command(
+            [PYTHON, str(Path(__file__).resolve()), "--worker"],
+            env,
+            "worker",
+            timeout=230,
+        )
     finally:
-        _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        drop_database(BENCH_DB)
     line = next(ln for ln in reversed(out.splitlines()) if ln.startswith(RESULT_MARKER))
     result: dict[str, Any] = json.loads(line[len(RESULT_MARKER) :])
     p95 = _p95(result["overview_ms"])

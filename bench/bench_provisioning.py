@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -48,8 +47,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MANAGE = str(ROOT / "manage.py")
+if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
+    sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    bench_env,
+    drop_database,
+    recreate_database,
+    run_command,
+)
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:55432"
 BENCH_DB = "portal_bench"
 READY_TENANTS = 20  # timed per path
 TOTAL_TENANTS = 100  # for the migrate_schemas figures
@@ -59,57 +65,10 @@ RESULT_MARKER = "BENCH_RESULT "
 
 
 # --- database lifecycle -----------------------------------------------------------------
-def _admin_execute(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _create_db() -> None:
-    _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def _drop_db() -> None:
-    _admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-def _bench_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"{PG_SERVER}/{BENCH_DB}",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DJANGO_ENV": "development",
-            "PORTAL_TENANT_CLONE_TEMPLATE": "1",
-            "PORTAL_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            "PORTAL_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:56379/0")
-    env.pop("EXECUTOR", None)
-    env.update(extra)
-    return env
-
-
-def _run(cmd: list[str], env: dict[str, str], label: str) -> tuple[float, str]:
-    """Run a command; return (wall seconds, stdout). Raise with its tail on failure."""
-    started = time.perf_counter()
-    proc = subprocess.run(
-        cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        tail = (proc.stdout[-1500:] + "\n" + proc.stderr[-3000:]).strip()
-        raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    return elapsed, proc.stdout
-
-
 def _manage(*args: str, env: dict[str, str]) -> tuple[float, str]:
-    return _run([PYTHON, MANAGE, *args], env, "manage.py " + " ".join(args))
+    return run_command(
+        [PYTHON, MANAGE, *args], env, "manage.py " + " ".join(args), timeout=600
+    )
 
 
 # --- worker: creates the tenants inside Django --------------------------------------------
@@ -314,8 +273,8 @@ def _describe(label: str, values: list[float]) -> str:
 
 def run() -> list[dict[str, Any]]:
     started = time.perf_counter()
-    env = _bench_env()
-    _create_db()
+    env = bench_env(BENCH_DB)
+    recreate_database(BENCH_DB)
     try:
         t_shared, _ = _manage("migrate_schemas", "--shared", "--noinput", env=env)
         t_init, out = _manage("portal_init", env=env)
@@ -324,7 +283,7 @@ def run() -> list[dict[str, Any]]:
             f"portal_init {t_init:.1f}s ({out.strip().splitlines()[-1]})"
         )
 
-        t_create, out = _run(
+        t_create, out = run_command(
             [
                 PYTHON,
                 str(Path(__file__).resolve()),
@@ -334,6 +293,7 @@ def run() -> list[dict[str, Any]]:
             ],
             env,
             "tenant creation worker",
+            timeout=600,
         )
         line = next(
             ln for ln in reversed(out.splitlines()) if ln.startswith(RESULT_MARKER)
@@ -399,7 +359,8 @@ def run() -> list[dict[str, Any]]:
         real: dict[str, list[float]] = {"standard": [], "multiprocessing": []}
         with tempfile.TemporaryDirectory(prefix="bench-migration-") as tmp:
             _write_throwaway_app(Path(tmp))
-            env_real = _bench_env(
+            env_real = bench_env(
+                BENCH_DB,
                 DJANGO_SETTINGS_MODULE="bench_settings",
                 PYTHONPATH=os.pathsep.join(
                     [tmp, str(ROOT), os.environ.get("PYTHONPATH", "")]
@@ -424,7 +385,7 @@ def run() -> list[dict[str, Any]]:
             f"multiprocessing {_fmt(real['multiprocessing'])}"
         )
     finally:
-        _drop_db()
+        drop_database(BENCH_DB)
     print(f"  provisioning bench took {time.perf_counter() - started:.0f}s")
 
     ready_clone = _median(clone_first)
