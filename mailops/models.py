@@ -8,6 +8,8 @@ services move the state before and after each call.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -555,3 +557,247 @@ class AnalyticsSettings(models.Model):
 
     def __str__(self) -> str:
         return "analytics settings"
+
+
+# --- bulk notifications ---------------------------------------------------------------
+
+
+class RecipientList(models.Model):
+    """An uploaded CSV of recipients with merge fields.
+
+    The upload is validated first (streamed, never held in memory) into
+    ``ListRejection`` rows and counts; nothing becomes usable until the user has
+    seen the result and chosen to import the valid rows (state ``ready``) or
+    discard the file. A partly invalid file is therefore never half-imported.
+    """
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded (confirm the encoding)")
+        VALIDATING = "validating", _("Validating")
+        VALIDATED = "validated", _("Validated (review the result)")
+        READY = "ready", _("Ready")
+        DISCARDED = "discarded", _("Discarded")
+        FAILED = "failed", _("Could not be read")
+
+    name = models.CharField(_("name"), max_length=200)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.UPLOADED
+    )
+    source_filename = models.CharField(max_length=255, blank=True)
+    # Private storage path of the uploaded file, removed once imported/discarded.
+    upload_path = models.CharField(max_length=500, blank=True)
+    upload_size = models.BigIntegerField(default=0)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    detected_encoding = models.CharField(max_length=20, blank=True)
+    email_column = models.CharField(max_length=100, blank=True)
+    # Merge-field names (CSV header order, without the e-mail column).
+    fields = models.JSONField(default=list)
+    total_rows = models.PositiveIntegerField(default=0)
+    valid_count = models.PositiveIntegerField(default=0)
+    invalid_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    suppressed_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListRecipient(models.Model):
+    """One valid, deduplicated, not-suppressed row of a recipient list."""
+
+    recipient_list = models.ForeignKey(
+        RecipientList, on_delete=models.CASCADE, related_name="recipients"
+    )
+    row_number = models.PositiveIntegerField()  # Excel row number in the file
+    email = models.CharField(max_length=320)
+    # local part as written + lower-cased domain (csvio.dedupe_key).
+    email_key = models.CharField(max_length=320)
+    data = models.JSONField(default=dict)  # merge field name -> value
+
+    class Meta:
+        ordering = ["recipient_list", "row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient_list", "email_key"], name="list_recipient_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ListRejection(models.Model):
+    """A row left out of a recipient list, with the reason shown to the user."""
+
+    class Reason(models.TextChoices):
+        INVALID = "invalid", _("Invalid address")
+        DUPLICATE = "duplicate", _("Duplicate")
+        SUPPRESSED = "suppressed", _("On the suppression list")
+        MALFORMED = "malformed", _("Malformed row")
+
+    recipient_list = models.ForeignKey(
+        RecipientList, on_delete=models.CASCADE, related_name="rejections"
+    )
+    row_number = models.PositiveIntegerField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    value = models.CharField(max_length=320, blank=True)
+    detail = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["recipient_list", "row_number"]
+        indexes = [
+            models.Index(fields=["recipient_list", "reason"], name="rejection_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row_number} {self.reason}"
+
+
+class Campaign(models.Model):
+    """A bulk notification: one message template sent to every recipient of a list.
+
+    Recipients are copied into ``CampaignRecipient`` when the campaign is queued,
+    so editing or deleting the list later never changes what was sent.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Sending")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+
+    # States in which workers may send.
+    SENDABLE = (State.RUNNING,)
+
+    uuid = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
+    name = models.CharField(_("name"), max_length=200)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    sender = models.ForeignKey(
+        SenderAddress, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    recipient_list = models.ForeignKey(
+        RecipientList,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        null=True,
+        blank=True,
+    )
+    reply_to = models.EmailField(_("reply-to"), blank=True)
+    subject = models.CharField(_("subject"), max_length=400)
+    body_text = models.TextField(_("plain-text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)  # sanitised on save
+    # Send window in JST: hours [start, end) on the selected weekdays (0 = Monday).
+    window_start_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    window_end_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    window_weekdays = models.JSONField(default=list, blank=True)
+    scheduled_at = models.DateTimeField(_("start at"), null=True, blank=True)
+    rate_cap_per_minute = models.PositiveIntegerField(
+        _("rate cap (messages per minute)"), null=True, blank=True
+    )
+    total_recipients = models.PositiveIntegerField(default=0)
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the campaign is paused when the system (not a user) paused it, e.g. a
+    # spend-cap hard action; empty for a user pause.
+    pause_reason = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignAttachment(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="attachments"
+    )
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignRecipient(models.Model):
+    """One recipient of one campaign and where its send stands.
+
+    queued -> sending (claimed by a worker batch) -> accepted (ACS returned the
+    operation) -> delivered / bounced / failed (from the analytics pipeline).
+    ``operation_id`` is derived from (campaign.uuid, seq) and never changes, so a
+    retry after a timeout or a worker crash is deduplicated by ACS.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        ACCEPTED = "accepted", _("Accepted")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        FAILED = "failed", _("Failed")
+        SUPPRESSED = "suppressed", _("Suppressed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TERMINAL = (
+        State.DELIVERED,
+        State.BOUNCED,
+        State.FAILED,
+        State.SUPPRESSED,
+        State.CANCELLED,
+    )
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients"
+    )
+    seq = models.PositiveIntegerField()
+    email = models.CharField(max_length=320)
+    data = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    operation_id = models.UUIDField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_status = models.CharField(max_length=20, blank=True)  # ACS status
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "seq"], name="campaign_recipient_seq"
+            ),
+            models.UniqueConstraint(
+                fields=["operation_id"], name="campaign_recipient_operation"
+            ),
+        ]
+        indexes = [
+            # Workers claim the next queued recipients of a campaign in seq order.
+            models.Index(
+                fields=["campaign", "seq"],
+                name="campaign_recipient_queued",
+                condition=models.Q(state="queued"),
+            ),
+            models.Index(fields=["campaign", "state"], name="campaign_recipient_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}#{self.seq} {self.email}"

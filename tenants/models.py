@@ -54,6 +54,10 @@ class Customer(TenantMixin):
     suspended_reason = models.CharField(
         _("suspension reason"), max_length=500, blank=True
     )
+    # Set by a guardrail hard action (send or spend cap reached): while non-empty,
+    # bulk campaigns of this tenant do not send. Cleared when staff or the owner
+    # lift the block. Workers re-read it before every batch.
+    bulk_sends_blocked_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
