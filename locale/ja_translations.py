@@ -1280,6 +1280,11 @@ def _all_copy() -> dict[tuple[str | None, str], str]:
         ("ja_billing_core", "JA_BILLING_CORE"),
         ("ja_billing_docs", "JA_BILLING_DOCS"),
         ("ja_analytics_ui", "JA_ANALYTICS_UI"),
+        ("ja_analytics_ingest", "JA_ANALYTICS_INGEST"),
+        ("ja_campaigns_engine", "JA_CAMPAIGNS_ENGINE"),
+        ("ja_campaigns_ui", "JA_CAMPAIGNS_UI"),
+        ("ja_console_caps", "JA_CONSOLE_CAPS"),
+        ("ja_console_wizard", "JA_CONSOLE_WIZARD"),
     ):
         try:
             merged.update(getattr(importlib.import_module(module), name))
