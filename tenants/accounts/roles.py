@@ -40,6 +40,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "mail.manage": frozenset({Role.OWNER, Role.ADMIN}),
     "billing.view": frozenset({Role.OWNER, Role.ADMIN, Role.BILLING}),
     "support.grant": frozenset({Role.OWNER}),
+    # Bulk notifications: viewers watch campaigns and lists; billing users do not.
+    "campaigns.view": frozenset({Role.OWNER, Role.ADMIN, Role.VIEWER}),
+    "campaigns.manage": frozenset({Role.OWNER, Role.ADMIN}),
 }
 
 # Roles that must use a second factor.
