@@ -301,6 +301,18 @@ ANALYTICS_INGEST_OVERLAP_MINUTES = env_int(
 ANALYTICS_INGEST_LAG_SECONDS = env_int("ANALYTICS_INGEST_LAG_SECONDS", 60, minimum=0)
 ANALYTICS_INGEST_ROW_BUDGET = env_int("ANALYTICS_INGEST_ROW_BUDGET", 50000, minimum=10)
 ANALYTICS_INGEST_RETRY_SECONDS = env_int("ANALYTICS_INGEST_RETRY_SECONDS", 1, minimum=0)
+# Bulk notifications: uploaded recipient lists are kept outside MEDIA/STATIC (never
+# served) until imported or discarded. Files above the sync limit are validated by a
+# worker; smaller ones in the request that confirms the encoding.
+PORTAL_PRIVATE_MEDIA_DIR = Path(
+    env_str("PORTAL_PRIVATE_MEDIA_DIR", str(BASE_DIR / ".local" / "private"))
+)
+RECIPIENT_LIST_MAX_BYTES = env_int(
+    "RECIPIENT_LIST_MAX_BYTES", 200 * 1024 * 1024, minimum=1024
+)
+RECIPIENT_LIST_SYNC_MAX_BYTES = env_int(
+    "RECIPIENT_LIST_SYNC_MAX_BYTES", 256 * 1024, minimum=0
+)
 # Staff overview's projected charge when no billing price book/FX rate exists yet.
 SUPPORT_FALLBACK_JPY_PER_USD = env_int("SUPPORT_FALLBACK_JPY_PER_USD", 150, minimum=1)
 
