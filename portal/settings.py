@@ -313,6 +313,18 @@ RECIPIENT_LIST_MAX_BYTES = env_int(
 RECIPIENT_LIST_SYNC_MAX_BYTES = env_int(
     "RECIPIENT_LIST_SYNC_MAX_BYTES", 256 * 1024, minimum=0
 )
+# Bulk notification sending engine (mailops/campaigns/): Redis for the rate
+# limiter and dispatcher leases; dispatcher tasks per campaign running at once;
+# how long one task runs before it re-enqueues itself; after how long a row
+# claimed by a worker that died is sent again (same Operation-Id); concurrent
+# sends per task.
+CAMPAIGN_REDIS_URL = env_str("CAMPAIGN_REDIS_URL", REDIS_URL)
+CAMPAIGN_DISPATCHERS = env_int("CAMPAIGN_DISPATCHERS", 2, minimum=1)
+CAMPAIGN_TASK_SECONDS = env_int("CAMPAIGN_TASK_SECONDS", 50, minimum=1)
+CAMPAIGN_SENDING_LEASE_SECONDS = env_int(
+    "CAMPAIGN_SENDING_LEASE_SECONDS", 120, minimum=1
+)
+CAMPAIGN_SEND_CONCURRENCY = env_int("CAMPAIGN_SEND_CONCURRENCY", 48, minimum=1)
 # Staff overview's projected charge when no billing price book/FX rate exists yet.
 SUPPORT_FALLBACK_JPY_PER_USD = env_int("SUPPORT_FALLBACK_JPY_PER_USD", 150, minimum=1)
 

@@ -30,6 +30,8 @@ CELERY_BROKER_URL = env_str(  # noqa: F405
     "PORTAL_TEST_BROKER_URL",
     REDIS_URL.rsplit("/", 1)[0] + "/15",  # noqa: F405
 )
+# The campaign rate limiter and dispatcher leases share the test broker's Redis DB.
+CAMPAIGN_REDIS_URL = CELERY_BROKER_URL
 PORTAL_MFA_REQUIRED = True
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
