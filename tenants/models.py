@@ -220,6 +220,10 @@ class TenantSummary(models.Model):
         max_length=16, choices=ChargeBasis.choices, blank=True
     )
     provisioning_state = models.CharField(max_length=16, blank=True)
+    # Use of the tighter monthly cap (``Guardrail``), whole percent; None without
+    # caps. ``cap_enforced``: a hard action currently stops sending.
+    cap_percent = models.PositiveIntegerField(null=True, blank=True)
+    cap_enforced = models.BooleanField(default=False)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -247,3 +251,139 @@ class TenantSummary(models.Model):
         if not self.quota_per_minute:
             return None
         return self.peak_per_minute * 100 // self.quota_per_minute
+
+
+class Guardrail(models.Model):
+    """Monthly send and spend caps of one tenant, and where it stands against them.
+
+    ``tenants.guardrails`` evaluates it (beat every few minutes, and after each
+    usage-ledger update): at 80% a warning alert, at 100% a critical alert plus the
+    optional hard action. The hard action holds until staff or the owner lift it
+    (``lifted_period`` then keeps it off for the rest of that month) or a cap is
+    raised above the current use. ``notified`` records the month's threshold
+    crossings already alerted and mailed, so nothing is raised twice for one cause.
+    """
+
+    class HardAction(models.TextChoices):
+        NONE = "none", _("None (alerts only)")
+        DISABLE_SMTP = "disable_smtp", _("Disable SMTP usernames")
+        PAUSE_BULK = "pause_bulk", _("Pause bulk sends")
+        BOTH = "both", _("Disable SMTP usernames and pause bulk sends")
+
+    class State(models.TextChoices):
+        OK = "ok", _("Within the caps")
+        WARNING = "warning", _("80% of a cap reached")
+        REACHED = "reached", _("Cap reached")
+        ENFORCED = "enforced", _("Sending stopped by the cap")
+
+    tenant = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="guardrail"
+    )
+    monthly_send_cap = models.PositiveBigIntegerField(
+        _("monthly send cap (emails)"), null=True, blank=True
+    )
+    monthly_spend_cap_jpy = models.PositiveBigIntegerField(
+        _("monthly spend cap (JPY)"), null=True, blank=True
+    )
+    hard_action = models.CharField(
+        _("action at 100%"),
+        max_length=16,
+        choices=HardAction.choices,
+        default=HardAction.NONE,
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OK)
+    # First day (JST) of the month the figures below belong to.
+    period = models.DateField(null=True, blank=True)
+    emails_mtd = models.BigIntegerField(default=0)
+    spend_mtd_jpy = models.BigIntegerField(null=True, blank=True)
+    send_percent = models.PositiveIntegerField(null=True, blank=True)
+    spend_percent = models.PositiveIntegerField(null=True, blank=True)
+    # Threshold crossings of ``period`` already alerted, e.g. ["send:80"].
+    notified = models.JSONField(default=list, blank=True)
+    # The month for which a lift holds the hard action off.
+    lifted_period = models.DateField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.CharField(max_length=254, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("usage cap")
+        verbose_name_plural = _("usage caps")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    hard_action__in=["none", "disable_smtp", "pause_bulk", "both"]
+                ),
+                name="guardrail_hard_action_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"guardrail {self.tenant_id}"
+
+    @property
+    def percent(self) -> int | None:
+        """The higher of the two caps' use, whole percent (None without caps)."""
+        values = [p for p in (self.send_percent, self.spend_percent) if p is not None]
+        return max(values) if values else None
+
+    @property
+    def disables_smtp(self) -> bool:
+        return self.hard_action in (self.HardAction.DISABLE_SMTP, self.HardAction.BOTH)
+
+    @property
+    def pauses_bulk(self) -> bool:
+        return self.hard_action in (self.HardAction.PAUSE_BULK, self.HardAction.BOTH)
+
+
+class GuardrailAction(models.Model):
+    """One hard action taken by a guardrail, and its reversal.
+
+    A SMTP action lists every SMTP username it touched in ``items`` with its own
+    state (``active`` → ``disabled`` → ``restored``), saved after each Azure call,
+    so a crash half-way is finished by running the same step again.
+    """
+
+    class Kind(models.TextChoices):
+        DISABLE_SMTP = "disable_smtp", _("SMTP usernames disabled")
+        PAUSE_BULK = "pause_bulk", _("Bulk sends paused")
+
+    class State(models.TextChoices):
+        APPLYING = "applying", _("Being applied")
+        APPLIED = "applied", _("In force")
+        LIFTING = "lifting", _("Being lifted")
+        LIFTED = "lifted", _("Lifted")
+
+    LIVE_STATES = (State.APPLYING, State.APPLIED, State.LIFTING)
+
+    guardrail = models.ForeignKey(
+        Guardrail, on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.APPLYING
+    )
+    period = models.DateField()
+    # Which cap triggered it ("send" / "spend") and the figures at that moment.
+    rule = models.CharField(max_length=16)
+    reason = models.CharField(max_length=300)
+    items = models.JSONField(default=list, blank=True)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.CharField(max_length=254, blank=True)
+    lift_reason = models.CharField(max_length=300, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-applied_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guardrail", "kind"],
+                condition=models.Q(state__in=["applying", "applied", "lifting"]),
+                name="guardrail_action_one_live_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardrail_id} {self.kind} {self.state}"
