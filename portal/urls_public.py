@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("staff/audit/", staff_views.staff_audit_list, name="staff_audit"),
     path("staff/billing/", include("billing.staff_urls")),
+    path("staff/", include("tenants.onboarding_urls")),
     path("staff/team/", staff_team_views.team, name="staff_team"),
     path("staff/team/invite/", staff_team_views.team_invite, name="staff_team_invite"),
     path(
