@@ -16,6 +16,7 @@ app = CeleryApp("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["tenants.accounts", "tenants", "mailops", "billing"])
 app.autodiscover_tasks(["mailops.analytics"])
+app.autodiscover_tasks(["tenants"], related_name="guardrail_tasks")
 
 app.conf.beat_schedule = {
     # "17 */6 * * *": four times a day, re-run the DNS linter on every sending domain.
@@ -52,6 +53,11 @@ app.conf.beat_schedule = {
     "analytics-prune": {
         "task": "mailops.tasks.analytics_prune_all_task",
         "schedule": crontab(hour=4, minute=40),
+    },
+    # "*/5 * * * *": every 5 minutes, evaluate each tenant's send and spend caps.
+    "evaluate-usage-caps": {
+        "task": "tenants.guardrail_tasks.guardrails_evaluate_all_task",
+        "schedule": crontab(minute="*/5"),
     },
     # "*/10 * * * *": every 10 minutes, evaluate delivery alert rules per tenant.
     "analytics-alerts": {

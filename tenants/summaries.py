@@ -178,18 +178,30 @@ def projected_charge(tenant: Customer, now: dt.datetime) -> tuple[int, str]:
     """This JST month's projected charge in integer yen, and its basis.
 
     Month-to-date ``UsageDay`` totals are extrapolated linearly to the whole month
-    (× days in month / days elapsed). With billing's price book, issuer and FX rate
-    in place, billing's own ``compute_invoice`` prices them (plan fee, included
-    volume, FX policy, consumption tax). Otherwise a clearly labelled fallback:
-    usage only, $0.00025/email + $0.00012/MB at ``SUPPORT_FALLBACK_JPY_PER_USD``
-    (default 150), floored to the yen, no plan fee or tax.
+    (× days in month / days elapsed), then priced by ``month_charge``.
+    """
+    return month_charge(tenant, now, projected=True)
+
+
+def month_charge(
+    tenant: Customer, now: dt.datetime, *, projected: bool
+) -> tuple[int, str]:
+    """This JST month's charge in integer yen and its basis: projected to the
+    month's end, or accrued so far (``projected=False``: the invoice total if the
+    month closed with today's usage).
+
+    With billing's price book, issuer and FX rate in place, billing's own
+    ``compute_invoice`` prices the usage (plan fee, included volume, FX policy,
+    consumption tax). Otherwise a clearly labelled fallback: usage only,
+    $0.00025/email + $0.00012/MB at ``SUPPORT_FALLBACK_JPY_PER_USD`` (default
+    150), floored to the yen, no plan fee or tax.
     """
     today = now.astimezone(JST).date()
     first = today.replace(day=1)
     emails, megabytes = _month_usage(tenant, first, today)
     month_days = _days_in_month(first)
     elapsed = today.day
-    factor = Decimal(month_days) / Decimal(elapsed)
+    factor = Decimal(month_days) / Decimal(elapsed) if projected else Decimal(1)
     proj_emails = int(
         (Decimal(emails) * factor).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     )
@@ -205,7 +217,7 @@ def projected_charge(tenant: Customer, now: dt.datetime) -> tuple[int, str]:
                 tenant=tenant,
                 period=first,
                 issuer=get_issuer(),
-                # All projected usage on today's date: one price segment (today's).
+                # All usage on today's date: one price segment (today's).
                 days=[(today, proj_emails, proj_mb)],
             )
         except BillingDataMissing:
@@ -252,6 +264,7 @@ def summary_refresh(
         charge_basis=basis,
         refreshed_at=now,
     )
+    values.update(guardrail_summary_values(tenant.pk))
     summary, _created = TenantSummary.objects.update_or_create(
         tenant=tenant, defaults=values
     )
@@ -264,3 +277,16 @@ def summary_alerts_refresh(tenant_id: int) -> None:
     TenantSummary.objects.update_or_create(
         tenant_id=tenant_id, defaults={"open_alerts": count}
     )
+
+
+def guardrail_summary_values(tenant_id: int) -> dict[str, Any]:
+    """The overview's cap columns from the tenant's ``Guardrail`` (one query)."""
+    from tenants.models import Guardrail
+
+    guardrail = Guardrail.objects.filter(tenant_id=tenant_id).first()
+    if guardrail is None:
+        return {"cap_percent": None, "cap_enforced": False}
+    return {
+        "cap_percent": guardrail.percent,
+        "cap_enforced": guardrail.state == Guardrail.State.ENFORCED,
+    }
