@@ -104,6 +104,7 @@ def analytics_ingest_task(self: Any) -> dict[str, Any]:
     service's own bounded retries are retried by Celery a few times more.
     """
     from mailops.analytics.ingest import ingest_tenant
+    from tenants.guardrail_tasks import guardrail_evaluate_task
 
     try:
         report = ingest_tenant()
@@ -111,6 +112,7 @@ def analytics_ingest_task(self: Any) -> dict[str, Any]:
         if exc.retryable and self.request.retries < MAX_RETRIES:
             raise self.retry(exc=exc, countdown=_countdown()) from exc
         raise
+    guardrail_evaluate_task.delay()  # the usage ledger moved: re-check the caps
     return {
         "schema": report.schema,
         "skipped": report.skipped,
