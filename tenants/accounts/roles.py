@@ -43,6 +43,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Bulk notifications: viewers watch campaigns and lists; billing users do not.
     "campaigns.view": frozenset({Role.OWNER, Role.ADMIN, Role.VIEWER}),
     "campaigns.manage": frozenset({Role.OWNER, Role.ADMIN}),
+    # Usage caps: staff set them; owners, admins and billing see them, owners lift.
+    "caps.view": frozenset({Role.OWNER, Role.ADMIN, Role.BILLING}),
+    "caps.lift": frozenset({Role.OWNER}),
 }
 
 # Roles that must use a second factor.
