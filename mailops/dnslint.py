@@ -1281,3 +1281,20 @@ def guidance_for_host(host_key: str) -> list[str]:
     if host_key in ("route53", "cloudflare"):
         tail = _COMMON_TAIL[1:]  # their own quoting rule is in the steps
     return [*steps, *tail]  # type: ignore[list-item]
+
+
+def dns_lookup(
+    name: str,
+    rtype: str,
+    *,
+    nameservers: list[str],
+    port: int = 53,
+    timeout: float = 3.0,
+) -> tuple[str, list[str]]:
+    """One query outside a lint (MX, DNSBL): ``(status, values)``.
+
+    ``status`` is "ok", "nxdomain", "nodata", "timeout" or "error", as in a lint;
+    values are presentation text (MX: "10 host."). Never raises for DNS trouble.
+    """
+    answer = _Dns(nameservers, port, timeout).query(_norm(name), rtype)
+    return answer.status, answer.values
