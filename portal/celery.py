@@ -17,7 +17,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["tenants.accounts", "tenants", "mailops", "billing"])
 app.autodiscover_tasks(["mailops.analytics"])
 app.autodiscover_tasks(["mailops.campaigns"])
-app.autodiscover_tasks(["mailops.campaigns"])
 # Recipient-list validation (large uploads) lives beside the list services.
 app.autodiscover_tasks(["mailops.campaigns"], related_name="lists")
 app.autodiscover_tasks(["tenants"], related_name="guardrail_tasks")
@@ -67,12 +66,6 @@ app.conf.beat_schedule = {
     "analytics-alerts": {
         "task": "mailops.analytics.tasks.analytics_alerts_all_task",
         "schedule": crontab(minute="*/10"),
-    },
-    # Every 30 seconds (finer than cron): start scheduled campaigns that are due,
-    # re-queue recipients of workers that died, restart lapsed dispatcher slots.
-    "campaigns-tick": {
-        "task": "mailops.campaigns.tasks.campaigns_tick_all_task",
-        "schedule": 30.0,
     },
     # Every 30 seconds (finer than cron): start scheduled campaigns that are due,
     # re-queue recipients of workers that died, restart lapsed dispatcher slots.
