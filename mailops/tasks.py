@@ -113,6 +113,10 @@ def analytics_ingest_task(self: Any) -> dict[str, Any]:
             raise self.retry(exc=exc, countdown=_countdown()) from exc
         raise
     guardrail_evaluate_task.delay()  # the usage ledger moved: re-check the caps
+    # Delivery results just ingested move campaign recipients on.
+    from mailops.campaigns.services import campaigns_reconcile_active
+
+    campaigns_reconcile_active()
     return {
         "schema": report.schema,
         "skipped": report.skipped,

@@ -177,7 +177,13 @@ def eventgrid_receive(events: list[dict[str, Any]]) -> int:
     deliveries, engagements = parse_events(events)
     if not deliveries and not engagements:
         return 0
-    return apply_events(deliveries=deliveries, engagements=engagements)
+    applied = apply_events(deliveries=deliveries, engagements=engagements)
+    if deliveries:
+        # Campaign recipients take their delivery status from these events.
+        from mailops.campaigns.tasks import campaigns_reconcile_soon
+
+        campaigns_reconcile_soon()
+    return applied
 
 
 def validation_code(events: list[dict[str, Any]]) -> str | None:
