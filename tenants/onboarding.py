@@ -43,6 +43,15 @@ ONBOARD_ACTION = "tenant.onboard"
 # The progress page stops polling this long after the creation: whatever is still
 # pending by then is a failure for staff to look at, not something to wait for.
 POLL_WINDOW = timedelta(minutes=15)
+# The query parameters of billing's assessment page, in its form's order.
+ASSESSMENT_FIELDS = (
+    "licenses",
+    "trial",
+    "mailboxes",
+    "devices",
+    "daily_external",
+    "uses_smtp_auth",
+)
 
 
 @dataclass(frozen=True)
@@ -322,7 +331,11 @@ def onboarding_progress(tenant: Customer) -> OnboardingProgress:
     assessment = wanted.get("assessment")
     url = ""
     if assessment:
-        url = f"{reverse('public_assessment')}?{urlencode(assessment)}"
+        # JSONB does not keep key order: list the fields in the form's order.
+        params = [
+            (key, assessment[key]) for key in ASSESSMENT_FIELDS if key in assessment
+        ]
+        url = f"{reverse('public_assessment')}?{urlencode(params)}"
     pending = any(step.state == "wait" for step in steps)
     recent = timezone.now() - tenant.created_at < POLL_WINDOW
     return OnboardingProgress(

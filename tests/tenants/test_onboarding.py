@@ -125,7 +125,7 @@ def _nothing_created() -> None:
     [
         ("name", "  ", "このフィールドは必須です。"),
         ("slug", "Gamma_Shoji", "3〜32 文字"),
-        ("slug", "admin", "この識別子は予約されています。"),
+        ("slug", "admin", "この識別子は予約されているため使えません。"),
         ("slug", "alpha", "この識別子はすでに使われています。"),
         (
             "corporate_number",
@@ -208,7 +208,7 @@ def test_owner_and_assessment_steps_validate(admin_client):
         {"start_assessment": "on", "licenses": "", "mailboxes": "80"},
         status=400,
     )
-    assert "評価にはこの値が必要です。" in _errors(response)
+    assert "診断にはこの値が必要です。" in _errors(response)
     # without the assessment nothing else is needed
     _step(admin_client, "assessment", {})
 
@@ -457,7 +457,10 @@ def test_progress_shows_each_step_and_polls_while_pending(admin_client):
     assert 'data-step="acs" data-state="wait"' in page
     assert 'data-step="invitation" data-state="wait"' in page
     assert 'hx-trigger="every 2s"' in page
-    assert "/assessment/?licenses=120&amp;mailboxes=80" in page
+    assert (
+        "/assessment/?licenses=120&amp;mailboxes=80&amp;devices=6"
+        "&amp;daily_external=3000&amp;uses_smtp_auth=on"
+    ) in page
     # htmx asks for the fragment only
     fragment = admin_client.get(
         f"/staff/tenants/{tenant.pk}/onboarding/", HTTP_HX_REQUEST="true"
