@@ -43,5 +43,6 @@ urlpatterns = [
     ),
     path("mail/", include("mailops.urls")),
     path("hooks/", include("mailops.hooks_urls")),
+    path("billing/caps/", include("tenants.guardrail_tenant_urls")),
     path("billing/", include("billing.urls")),
 ]

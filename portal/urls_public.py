@@ -33,6 +33,7 @@ urlpatterns = [
         name="staff_tenant_resume",
     ),
     path("staff/audit/", staff_views.staff_audit_list, name="staff_audit"),
+    path("staff/tenants/", include("tenants.guardrail_urls")),
     path("staff/billing/", include("billing.staff_urls")),
     path("staff/", include("tenants.onboarding_urls")),
     path("staff/team/", staff_team_views.team, name="staff_team"),

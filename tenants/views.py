@@ -35,6 +35,7 @@ from tenants.forms import (
     SuspendForm,
     TenantCreateForm,
 )
+from tenants.guardrail_views import guardrail_panel
 from tenants.hosts import tenant_origin
 from tenants.models import Alert, Customer, TenantSummary
 from tenants.selectors import (
@@ -170,6 +171,7 @@ def tenant_detail(request: PortalRequest, pk: int) -> HttpResponse:
         "grants": grants,
         "suspend_form": SuspendForm(),
     }
+    context.update(guardrail_panel(tenant))
     return render(request, "tenants/tenant_detail.html", context)
 
 
