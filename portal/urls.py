@@ -42,6 +42,7 @@ urlpatterns = [
         "support/enter/<str:token>/", support_views.support_enter, name="support_enter"
     ),
     path("mail/", include("mailops.urls")),
+    path("campaigns/", include("mailops.campaigns.urls")),
     path("hooks/", include("mailops.hooks_urls")),
     path("billing/caps/", include("tenants.guardrail_tenant_urls")),
     path("billing/", include("billing.urls")),
