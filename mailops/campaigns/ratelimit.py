@@ -72,7 +72,7 @@ return {grant, tostring(wait)}
 # Give back tokens that were granted but not used (capped at capacity).
 _RELEASE = """
 for i = 1, #KEYS do
-  local cap = tonumber(ARGV[2 * i])
+  local cap = tonumber(ARGV[i + 1])
   local tokens = tonumber(redis.call('HGET', KEYS[i], 'tokens'))
   if tokens ~= nil then
     redis.call('HSET', KEYS[i], 'tokens',
