@@ -272,7 +272,7 @@ class Guardrail(models.Model):
 
     class State(models.TextChoices):
         OK = "ok", _("Within the caps")
-        WARNING = "warning", _("80% of a cap reached")
+        WARNING = "warning", _("Cap warning (80%)")
         REACHED = "reached", _("Cap reached")
         ENFORCED = "enforced", _("Sending stopped by the cap")
 

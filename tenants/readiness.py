@@ -316,7 +316,7 @@ def _failure_check(pack: ReadinessPack) -> Check:
         )
     if pack.failure_rate is not None and pack.failure_rate >= HIGH_VOLUME_LIMIT:
         evidence.append(
-            _("The high-volume tier (1–2 million per hour) needs under 1%%.")
+            _("The high-volume tier (1–2 million per hour) needs under 1%.")
         )
     return Check("failure_rate", label, passed, evidence, "" if passed else fix)
 

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("ok", "Within the caps"),
-                            ("warning", "80% of a cap reached"),
+                            ("warning", "Cap warning (80%)"),
                             ("reached", "Cap reached"),
                             ("enforced", "Sending stopped by the cap"),
                         ],
