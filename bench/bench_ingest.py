@@ -155,6 +155,17 @@ def _naive(since: datetime, until: datetime) -> dict[str, Any]:
     return {"rows": len(result.rows), "seconds": seconds}
 
 
+def _cpu_seconds(pid: int | str = "self") -> float:
+    """user + system CPU seconds of a process so far (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of proc(5) (utime, stime), counted after the ")".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -198,6 +209,16 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    # CPU of the three processes doing the work: this worker (HTTP client, JSON
+    # decoding, COPY encoding), the emulator (KQL -> SQLite, JSON encoding) and
+    # this connection's PostgreSQL backend (COPY, merge, aggregates). Less noisy
+    # than wall time on a shared machine.
+    emulator_pid = os.environ.get("BENCH_EMULATOR_PID", "")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend_pid = cursor.fetchone()[0]
+    cpu_pids = {"worker": "self", "emulator": emulator_pid, "postgres": backend_pid}
+    cpu_before = {k: _cpu_seconds(pid) for k, pid in cpu_pids.items() if pid}
     with schema_context("bench"):
         started = time.perf_counter()
         if os.environ.get("BENCH_INGEST_PROFILE"):
@@ -234,6 +255,7 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
         else:
             report = ingest_tenant(since=since, until=until)
         seconds = time.perf_counter() - started
+    cpu = {k: round(_cpu_seconds(cpu_pids[k]) - v, 2) for k, v in cpu_before.items()}
     sampling.set()
     sampler.join()
     rss_peak = max(peak[0], _rss_mb())
@@ -267,6 +289,7 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
     }
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "tables": tables,
         "status_rows": report.tables["ACSEmailStatusUpdateOperational"].rows,
         "all_rows": report.rows,
@@ -325,6 +348,7 @@ def run() -> list[dict[str, Any]]:
                     AZURE_TARGET="emulator",
                     AZURE_EMULATOR_URL=emu.url,
                     AZURE_CA_BUNDLE=emu.ca_path,
+                    BENCH_EMULATOR_PID=str(emu.proc.pid),
                 )
                 # Tenants are created in their own process, so that the peak RSS
                 # of the ingesting process is the ingestion's own.
@@ -374,6 +398,13 @@ def run() -> list[dict[str, Any]]:
         f"naive ORM: {r['naive']['rows']:,} rows in {r['naive']['seconds']:.1f}s = "
         f"{naive_rate:,.0f} rows/s (1M rows would take {naive_extrapolated:,.0f}s); "
         f"peak RSS {r['rss_peak_mb']:.0f} MB (before: {r['rss_before_mb']:.0f} MB)"
+    )
+    cpu = r["cpu_seconds"]
+    print(
+        "  CPU during ingest (user+sys s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+        + f"; total {sum(cpu.values()):.1f}s = "
+        f"{sum(cpu.values()) / r['all_rows'] * 1e6:.1f} µs per row (all tables)"
     )
     return [
         {

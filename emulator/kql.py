@@ -251,6 +251,28 @@ def _kql_dtstr(us: int | None) -> str:
     return "" if us is None else format_datetime(int(us))
 
 
+# A quoted column name: cheap to evaluate more than once in one SQL expression.
+_COLUMN_REF = re.compile(r'"[^"]+"')
+# 10000-01-01T00:00:00Z in microseconds: SQLite's strftime stops at year 9999.
+_MAX_SQL_DATETIME_US = 253_402_300_800_000_000
+
+
+def _dtstr_sql(col: str) -> str:
+    """``format_datetime`` of a column, in SQL: ``tostring(TimeGenerated)`` of a
+    whole result runs inside SQLite instead of one Python call per row. Only the
+    common case (an integer from 1970 to 9999) is formatted in SQL; anything
+    else still goes through ``kql_dtstr``, so the text is always identical."""
+    return (
+        f"(CASE WHEN {col} IS NULL THEN '' "
+        f"WHEN typeof({col}) = 'integer' AND {col} >= 0 "
+        f"AND {col} < {_MAX_SQL_DATETIME_US} THEN "
+        f"strftime('%Y-%m-%dT%H:%M:%S', {col} / {US_PER_SECOND}, 'unixepoch') || "
+        f"(CASE WHEN {col} % {US_PER_SECOND} = 0 THEN 'Z' "
+        f"ELSE printf('.%06d0Z', {col} % {US_PER_SECOND}) END) "
+        f"ELSE kql_dtstr({col}) END)"
+    )
+
+
 def _kql_tsstr(us: int | None) -> str:
     return "" if us is None else format_timespan(int(us))
 
@@ -1495,6 +1517,8 @@ class Compiler:
         if t in ("string", "dynamic"):
             return s
         if t == "datetime":
+            if _COLUMN_REF.fullmatch(s):
+                return _dtstr_sql(s)
             return f"kql_dtstr({s})"
         if t == "timespan":
             return f"kql_tsstr({s})"

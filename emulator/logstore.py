@@ -152,6 +152,11 @@ def _partial_error(message: str) -> dict[str, Any]:
     }
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    """JSON as the emulator's HTTP layer sends it (``errors.json_response``)."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
 def _subscription_of(resource_id: str) -> str:
     parts = resource_id.strip("/").split("/")
     if len(parts) >= 2 and parts[0].lower() == "subscriptions":
@@ -464,7 +469,22 @@ class LogStore:
         *,
         resource_ids: list[str] | None,
         now: datetime,
-    ) -> tuple[int, dict[str, Any]]:
+        encoded: bool = False,
+    ) -> tuple[int, Any]:
+        """Answer a Log Analytics query request: ``(status, body)``, the body a
+        dict, or with ``encoded`` its JSON bytes (what the HTTP layer sends)."""
+        status, answer = self._query(body, resource_ids=resource_ids, now=now)
+        if isinstance(answer, kql.CompiledQuery):
+            return self._execute(answer, encoded=encoded)
+        return self._answer(status, answer, encoded)
+
+    def _query(
+        self,
+        body: dict[str, Any],
+        *,
+        resource_ids: list[str] | None,
+        now: datetime,
+    ) -> tuple[int, Any]:
         query = body.get("query") if isinstance(body, dict) else None
         if not isinstance(query, str) or not query.strip():
             return 400, _bad_argument("SyntaxError", "The query is empty or missing")
@@ -492,7 +512,7 @@ class LogStore:
                 **{k: v for k, v in extra.items() if k != "code"},
             }
             return 400, body_
-        return self._execute(compiled)
+        return 200, compiled
 
     def _source_filter(
         self,
@@ -528,7 +548,16 @@ class LogStore:
         where = " AND ".join(conds)
         return lambda _table: where
 
-    def _execute(self, compiled: kql.CompiledQuery) -> tuple[int, dict[str, Any]]:
+    def _execute(
+        self, compiled: kql.CompiledQuery, *, encoded: bool = False
+    ) -> tuple[int, Any]:
+        """Run a compiled query; ``(status, body)``.
+
+        ``encoded`` returns the body as the JSON bytes the HTTP layer sends
+        (exactly ``json.dumps(body, separators=(",", ":"))``), built from rows
+        encoded a batch at a time, instead of a dict: a result of 50,000 rows is
+        then encoded once, not row by row and again as a whole.
+        """
         conn = self._connect()
         deadline = time.monotonic() + self.timeout_s
 
@@ -537,45 +566,83 @@ class LogStore:
 
         conn.set_progress_handler(check, 200_000)
         types = [t for _, t in compiled.columns]
+        # Columns whose SQLite value is not already its JSON value (to_wire is the
+        # identity for strings, which is what most projections return).
+        convert = [i for i, t in enumerate(types) if t not in ("string", "")]
+
+        def wire(raw: tuple[object, ...]) -> list[object]:
+            row = list(raw)
+            for i in convert:
+                row[i] = kql.to_wire(row[i], types[i])
+            return row
+
+        # The size limit counts each row as ``json.dumps(row)`` (", " between
+        # cells); a compact batch encoding is shorter by one byte per separator.
+        extra = max(len(types) - 1, 0)
+        chunks: list[str] = []  # encoded batches, without their brackets
         rows: list[list[object]] = []
+        count = 0
         partial: str | None = None
         size = 0
         try:
             cur = conn.execute(compiled.sql + f" LIMIT {int(self.max_rows) + 1}")
-            while True:
-                batch = cur.fetchmany(5000)
+            while partial is None:
+                fetched = cur.fetchmany(5000)
+                if not fetched:
+                    break
+                batch: list[Any] = fetched[: max(self.max_rows - count, 0)]
+                too_many = len(batch) < len(fetched)
+                if convert or not encoded:
+                    batch = [wire(raw) for raw in batch]
+                text = json.dumps(batch, separators=(",", ":"))
+                grown = len(text) - 1 - len(batch) + len(batch) * extra
+                if batch and size + grown > self.max_bytes:
+                    keep = 0
+                    for row in batch:
+                        size += len(json.dumps(row))
+                        if size > self.max_bytes:
+                            break
+                        keep += 1
+                    batch = batch[:keep]
+                    text = json.dumps(batch, separators=(",", ":"))
+                    partial = (
+                        "Query result set has exceeded the internal data size "
+                        f"limit {self.max_bytes} (E_QUERY_RESULT_SET_TOO_LARGE; "
+                        "see https://aka.ms/kustoquerylimits)"
+                    )
+                elif batch:
+                    size += grown
+                if too_many and partial is None:
+                    partial = (
+                        "Query result set has exceeded the internal record count "
+                        f"limit {self.max_rows} (E_QUERY_RESULT_SET_TOO_LARGE; "
+                        "see https://aka.ms/kustoquerylimits)"
+                    )
+                count += len(batch)
                 if not batch:
-                    break
-                for raw in batch:
-                    if len(rows) >= self.max_rows:
-                        partial = (
-                            "Query result set has exceeded the internal record count "
-                            f"limit {self.max_rows} (E_QUERY_RESULT_SET_TOO_LARGE; "
-                            "see https://aka.ms/kustoquerylimits)"
-                        )
-                        break
-                    row = [kql.to_wire(v, t) for v, t in zip(raw, types, strict=True)]
-                    size += len(json.dumps(row))
-                    if size > self.max_bytes:
-                        partial = (
-                            "Query result set has exceeded the internal data size "
-                            f"limit {self.max_bytes} (E_QUERY_RESULT_SET_TOO_LARGE; "
-                            "see https://aka.ms/kustoquerylimits)"
-                        )
-                        break
-                    rows.append(row)
-                if partial:
-                    break
+                    continue
+                if encoded:
+                    chunks.append(text[1:-1])
+                else:
+                    rows.extend(batch)
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                return 504, {
-                    "error": {
-                        "code": "GatewayTimeout",
-                        "message": "The query exceeded the allowed execution time.",
-                    }
-                }
+                return self._answer(
+                    504,
+                    {
+                        "error": {
+                            "code": "GatewayTimeout",
+                            "message": "The query exceeded the allowed execution time.",
+                        }
+                    },
+                    encoded,
+                )
             # A runtime failure the compiler did not foresee: never guess.
-            return 400, _bad_argument("SemanticError", f"Query execution failed: {exc}")
+            return self._answer(
+                400,
+                _bad_argument("SemanticError", f"Query execution failed: {exc}"),
+                encoded,
+            )
         finally:
             conn.close()
         result: dict[str, Any] = {
@@ -589,7 +656,15 @@ class LogStore:
         }
         if partial:
             result["error"] = _partial_error(partial)
-        return 200, result
+        if not encoded:
+            return 200, result
+        # Splice the encoded rows into the (empty) rows array of the envelope.
+        head, tail = _encode(result).split(b'"rows":[]', 1)
+        return 200, b"".join((head, b'"rows":[', ",".join(chunks).encode(), b"]", tail))
+
+    @staticmethod
+    def _answer(status: int, body: dict[str, Any], encoded: bool) -> tuple[int, Any]:
+        return status, (_encode(body) if encoded else body)
 
     # -- Metrics batch API --
     def metrics_http(

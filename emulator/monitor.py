@@ -100,13 +100,19 @@ class Monitor:
         if store is None:
             return _la_error(503, "ServiceUnavailable", "The log store is not ready.")
         try:
+            # The body comes back already encoded (one pass over the rows, in
+            # the LogStore thread, not on the event loop).
             status, body = await self._call(
-                store.query_http, data, resource_ids=rids, now=self.emu.clock.now()
+                store.query_http,
+                data,
+                resource_ids=rids,
+                now=self.emu.clock.now(),
+                encoded=True,
             )
         except Exception:
             log.exception("query failed")
             return _la_error(500, "InternalServerError", "The query failed.")
-        return json_response(body, status=status)
+        return web.Response(body=body, status=status, content_type="application/json")
 
     async def metrics(self, request: web.Request) -> web.Response:
         claims = self.emu.check_bearer(request, METRICS_AUDIENCES)
