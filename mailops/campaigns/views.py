@@ -142,6 +142,7 @@ def _list_context(
             rejections = rejections.filter(reason=reason)
         context["rejections"] = _page(request, rejections)
         context["reason"] = reason
+        context["query_prefix"] = f"reason={reason}" if reason else ""
         context["reasons"] = ListRejection.Reason.choices
         context["sample"] = ListRecipient.objects.filter(
             recipient_list=recipient_list
@@ -450,13 +451,15 @@ def campaign_confirm(request: PortalRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The campaign was queued."))
             return redirect("campaign_detail", pk=pk)
     recipients = campaign.recipient_list.valid_count if campaign.recipient_list else 0
+    estimate = drafts.campaign_estimate(campaign, recipients)
     return render(
         request,
         "mailops/campaigns/confirm.html",
         {
             "campaign": campaign,
             "errors": errors,
-            "estimate": drafts.campaign_estimate(campaign, recipients),
+            "estimate": estimate,
+            "duration": _duration(estimate.minutes),
             "window_label": _window_label(campaign),
             **_limits(),
         },
@@ -591,6 +594,7 @@ def campaign_recipients(request: PortalRequest, pk: int) -> HttpResponse:
             "page": page,
             "rows": _explained(list(page.object_list)),
             "query": request.GET.urlencode(),
+            "filter_query": _without_page(request),
         },
     )
 
@@ -653,6 +657,21 @@ def campaign_recipients_export(request: PortalRequest, pk: int) -> HttpResponse:
         ],
         f"campaign-{campaign.pk}-recipients.csv",
     )
+
+
+def _duration(minutes: int) -> str:
+    if minutes < 60:
+        return _("about %(m)d minutes of sending") % {"m": max(minutes, 1)}
+    return _("about %(h)d h %(m)d min of sending") % {
+        "h": minutes // 60,
+        "m": minutes % 60,
+    }
+
+
+def _without_page(request: PortalRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _jst(moment: Any) -> str:
