@@ -70,8 +70,9 @@ def _lease_key(campaign_id: int, slot: int) -> str:
 
 
 def lease_seconds() -> int:
-    # Longer than one run plus its sub-batch, so a live run never loses its slot.
-    return int(settings.CAMPAIGN_TASK_SECONDS) + 30
+    # Longer than one run plus its last sub-batch, so a live run keeps its slot;
+    # a lapsed lease (dead worker) is restarted by the next beat tick.
+    return int(settings.CAMPAIGN_TASK_SECONDS) + 15
 
 
 _RENEW = """
