@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mailops import csvio
 from mailops.campaigns.services import MAX_RECIPIENTS_PER_MESSAGE
@@ -134,7 +135,7 @@ class CampaignForm(forms.ModelForm):
 WINDOW_CHOICES = [
     ("business", _("JST business hours (Mon–Fri 9:00–18:00)")),
     ("any", _("Any time")),
-    ("custom", _("Custom")),
+    ("custom", pgettext_lazy("send window", "Custom")),
 ]
 WEEKDAY_CHOICES = [
     (0, _("Mon")),
@@ -273,7 +274,6 @@ class RecipientFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
-        choices=[("", _("All"))]
-        + list(CampaignRecipient.State.choices),
+        choices=[("", _("All"))] + list(CampaignRecipient.State.choices),
     )
     q = forms.CharField(label=_("Address"), required=False, max_length=320)
