@@ -5,6 +5,7 @@ worker runs them in tests/browser/test_console_journey.py and tests/integration.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date
 
 import pytest
@@ -361,6 +362,51 @@ def test_the_service_is_idempotent_per_submission(admin_client, personas):
     )
     assert (created, created_again, again.pk) == (True, False, first.pk)
     assert Customer.objects.filter(schema_name=SCHEMA).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_submits_create_one_tenant(plans):
+    # given: two requests with the same submission id arrive together (double click)
+    request = onboarding.OnboardingRequest(
+        name="ガンマ商事株式会社",
+        slug=SLUG,
+        owner_email="boss@gamma.example",
+        plan_code="lite",
+        start_date=date(2026, 12, 1),
+        provision_acs=False,  # no Azure here; the journey test provisions for real
+    )
+    barrier = threading.Barrier(2)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=10)
+            tenant, created = onboarding.tenant_onboard(
+                ctx=_admin_ctx(), request=request, submission_id="double-click"
+            )
+            results.append((tenant.pk, created))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        # then: one created it, the other waited and got the same tenant
+        assert errors == []
+        assert sorted(created for _pk, created in results) == [False, True]
+        assert len({pk for pk, _created in results}) == 1
+        assert Customer.objects.filter(schema_name=SCHEMA).count() == 1
+        assert AuditEvent.objects.filter(action="tenant.create").count() == 1
+    finally:
+        # A committed schema outlives the flush of a transactional test.
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
 
 
 def _admin_ctx() -> AuditContext:
