@@ -103,6 +103,11 @@ def _submission(client: Client) -> str:
     return re.search(r'name="submission" value="([^"]+)"', page).group(1)
 
 
+def _create(client: Client, submission: str):
+    """Press 作成 on the review page."""
+    return client.post("/staff/onboarding/review/", {"submission": submission})
+
+
 def _errors(response) -> str:
     return response.content.decode()
 
@@ -261,9 +266,7 @@ def test_submit_creates_tenant_contract_acs_request_invitation_and_audit(
     submission = _submission(admin_client)
     # when
     with django_capture_on_commit_callbacks() as callbacks:
-        response = admin_client.post(
-            "/staff/onboarding/review/", {"submission": submission}
-        )
+        response = _create(admin_client, submission)
     # then
     tenant = Customer.objects.get(schema_name=SCHEMA)
     assert response.status_code == 302
@@ -331,13 +334,9 @@ def test_double_submit_creates_one_tenant(
     _fill_all(admin_client)
     submission = _submission(admin_client)
     with django_capture_on_commit_callbacks() as callbacks:
-        first = admin_client.post(
-            "/staff/onboarding/review/", {"submission": submission}
-        )
+        first = _create(admin_client, submission)
         # a refresh / second click re-posts the same submission id
-        second = admin_client.post(
-            "/staff/onboarding/review/", {"submission": submission}
-        )
+        second = _create(admin_client, submission)
     assert first["Location"] == second["Location"]
     assert Customer.objects.filter(schema_name=SCHEMA).count() == 1
     assert AuditEvent.objects.filter(action="tenant.create").count() == 1
@@ -430,7 +429,7 @@ def test_a_failing_plan_step_leaves_no_half_created_tenant(
         django_capture_on_commit_callbacks() as callbacks,
         pytest.raises(RuntimeError),
     ):
-        admin_client.post("/staff/onboarding/review/", {"submission": submission})
+        _create(admin_client, submission)
     # then: no schema, tenant, domain, contract, audit row or queued task
     _nothing_created()
     assert callbacks == []
@@ -442,9 +441,7 @@ def test_a_slug_taken_meanwhile_sends_staff_back_to_the_company_step(admin_clien
     Domain.objects.create(
         domain=f"{SLUG}.localhost", tenant=Customer.objects.get(schema_name="alpha")
     )
-    response = admin_client.post(
-        "/staff/onboarding/review/", {"submission": submission}
-    )
+    response = _create(admin_client, submission)
     assert response["Location"] == "/staff/onboarding/company/"
     assert not Customer.objects.filter(schema_name=SCHEMA).exists()
 
@@ -489,9 +486,7 @@ def test_customer_users_never_reach_the_wizard(owner_a_client, personas, plans):
 
 def _created(admin_client) -> Customer:
     _fill_all(admin_client)
-    admin_client.post(
-        "/staff/onboarding/review/", {"submission": _submission(admin_client)}
-    )
+    _create(admin_client, _submission(admin_client))
     return Customer.objects.get(schema_name=SCHEMA)
 
 
