@@ -51,6 +51,18 @@ def _message(n: int, at: dt.datetime) -> None:
     MessageRecord.objects.create(message_id=f"rd-{n}", resource_id="r", sent_at=at)
 
 
+def _day_counts(domain: str, **counts: int) -> None:
+    """Day-bucket recipients of ``domain`` on BASE's day, per status."""
+    for status, count in counts.items():
+        DeliveryAggregate.objects.create(
+            period=DeliveryAggregate.Period.DAY,
+            bucket=BASE.replace(hour=0, minute=0),
+            sender_domain=domain,
+            status=status,
+            count=count,
+        )
+
+
 @pytest.fixture
 def dns(emulator_settings):
     emu = emulator_settings
@@ -98,15 +110,7 @@ def ready(personas, dns):
             smtp_username_resource="mfp-0001",
             state=SmtpCredential.State.ACTIVE,
         )
-        day = BASE.replace(hour=0, minute=0)
-        for status, count in (("Delivered", 990), ("Bounced", 10)):
-            DeliveryAggregate.objects.create(
-                period=DeliveryAggregate.Period.DAY,
-                bucket=day,
-                sender_domain=DOMAIN,
-                status=status,
-                count=count,
-            )
+        _day_counts(DOMAIN, Delivered=990, Bounced=10)
         n = 0
         for i in range(5):  # five in the same minute
             _message(n := n + 1, BASE + dt.timedelta(seconds=i * 10))
@@ -227,20 +231,7 @@ def test_blocklisted_domain_fails(ready, dns):
 def test_failure_rate_is_per_domain(ready):
     # a second domain at 5% fails the check although the total is under 2%
     with schema_context("alpha"):
-        DeliveryAggregate.objects.create(
-            period=DeliveryAggregate.Period.DAY,
-            bucket=BASE.replace(hour=0, minute=0),
-            sender_domain="other.alpha.example",
-            status="Failed",
-            count=1,
-        )
-        DeliveryAggregate.objects.create(
-            period=DeliveryAggregate.Period.DAY,
-            bucket=BASE.replace(hour=0, minute=0),
-            sender_domain="other.alpha.example",
-            status="Delivered",
-            count=19,
-        )
+        _day_counts("other.alpha.example", Failed=1, Delivered=19)
     pack = readiness_build(tenant=ready)
     check = next(c for c in pack.checks if c.key == "failure_rate")
     assert check.passed is False
