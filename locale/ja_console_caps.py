@@ -27,7 +27,7 @@ JA_CONSOLE_CAPS: dict[tuple[str | None, str], str] = {
     (None, "usage caps"): "利用上限",
     (None, "SMTP usernames disabled"): "SMTP ユーザー名を無効化",
     (None, "Bulk sends paused"): "一斉配信を停止",
-    (None, "Being applied"): "適用中",
+    (None, "Being applied"): "適用処理中",
     (None, "Being lifted"): "解除中",
     # --- service messages, alerts and mail
     (None, "monthly send cap"): "月間送信数の上限",

@@ -239,7 +239,7 @@ def guardrail_evaluate(
             _resolve_old_alerts(tenant, period)
     result = Evaluation(guardrail=guardrail, crossings=crossings)
     if crossings:
-        result.emailed = _mail_owners(guardrail, crossings)
+        result.emailed = _mail_owners(guardrail, _highest(crossings))
     lifting = [a for a in live if a.state == GuardrailAction.State.LIFTING]
     if lifting:
         try:
@@ -271,16 +271,20 @@ def _new_crossings(guardrail: Guardrail) -> list[Crossing]:
     return crossings
 
 
-def _raise_alerts(guardrail: Guardrail, crossings: list[Crossing]) -> None:
-    from tenants.alerts import alert_raise
-
-    # One alert per cap and threshold of the month; when a jump crosses 80% and
-    # 100% at once, only the 100% alert opens (80% is recorded as notified).
+def _highest(crossings: list[Crossing]) -> list[Crossing]:
+    """Per cap, only the highest threshold crossed: a jump past 80% and 100% at
+    once alerts and mails 100% (80% is still recorded as notified)."""
     highest: dict[str, Crossing] = {}
     for crossing in crossings:
         highest[crossing.rule] = crossing
+    return list(highest.values())
+
+
+def _raise_alerts(guardrail: Guardrail, crossings: list[Crossing]) -> None:
+    from tenants.alerts import alert_raise
+
     with translation.override(settings.LANGUAGE_CODE):
-        for crossing in highest.values():
+        for crossing in _highest(crossings):
             alert_raise(
                 kind=ALERT_KINDS[crossing.rule],
                 cause_key=f"{guardrail.period:%Y-%m}:{crossing.threshold}",

@@ -160,6 +160,9 @@ def test_a_jump_past_100_raises_only_the_critical_alert(alpha):
     assert _cap_alerts(alpha) == [("guardrail.send_cap", "2026-11:100", "critical")]
     assert result.guardrail.notified == ["send:100", "send:80"]
     assert len(mail.outbox) == 1
+    assert [line for line in mail.outbox[0].body.splitlines() if line[:2] == "- "] == [
+        "- 月間送信数の上限に達しました：100 通 中 150 通（150%）"
+    ]
 
 
 def test_owner_mail_is_japanese_and_links_the_cap_page(alpha):
