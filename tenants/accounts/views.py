@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
@@ -147,6 +148,9 @@ def invitation_accept(request: PortalRequest, token: str) -> HttpResponse:
             form.add_error("password" if exc.field == "password" else None, exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The password was just typed on this page: tell allauth, or it asks
+            # for it again before the mandatory second-factor enrolment.
+            record_authentication(request, user, method="password", email=user.email)
             messages.success(request, _("Welcome! Your account is ready."))
             # Staff invitations are accepted on the public host.
             return redirect("public_home" if user.is_staff else "dashboard")

@@ -147,6 +147,30 @@ def test_invitation_accept_creates_verified_member(personas):
     assert again.status_code == 410
 
 
+def test_new_member_enrols_totp_without_typing_the_password_again(personas):
+    with schema_context(TENANT_A):
+        invitation = services.invitation_create(
+            ctx=_owner_ctx(personas.owner_a), email="ken@alpha.example", role="admin"
+        )
+        token = services.invitation_token(invitation)
+    from django.test import Client
+
+    client = Client(HTTP_HOST=personas.host_a)
+    client.post(
+        f"/invitations/accept/{token}/",
+        {
+            "full_name": "佐藤 健",
+            "password": "Sakura-blossom-42",
+            "password_again": "Sakura-blossom-42",
+        },
+    )
+    response = client.get("/accounts/2fa/totp/activate/")
+    # allauth redirects to /accounts/reauthenticate/ when it has no record of
+    # how this session signed in.
+    assert response.status_code == 200
+    assert "reauthenticate" not in response.headers.get("Location", "")
+
+
 def test_expired_invitation_is_refused(personas):
     with schema_context(TENANT_A):
         invitation = services.invitation_create(
