@@ -11,12 +11,14 @@ import asyncio
 import functools
 import json
 import logging
+import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import requests
 from azure.communication.email import EmailClient
 from azure.communication.email.aio import EmailClient as AsyncEmailClient
@@ -27,6 +29,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest import HttpRequest
 from azure.identity import ClientSecretCredential
 from azure.mgmt.communication import CommunicationServiceManagementClient
@@ -883,23 +886,53 @@ class BatchSender:
     engine owns retries (same Operation-Id, so ACS deduplicates them) and the
     shared rate limiter owns back-off, so a hidden SDK sleep would neither be
     counted nor shared with other workers.
+
+    The TLS context is built once and given to the connection pool: handed to
+    the SDK as ``connection_verify=<CA file>``, azure-core's aiohttp transport
+    would build a new SSL context per request, and aiohttp, which pools
+    connections per context, would then open a new TLS connection per message.
     """
 
     def __init__(self, connection_string: str, *, concurrency: int = 48) -> None:
-        self._client = AsyncEmailClient.from_connection_string(
-            connection_string, retry_total=0, **_common_kwargs()
-        )
+        self._connection_string = connection_string
+        self._concurrency = concurrency
         self._semaphore = asyncio.Semaphore(concurrency)
+        self._client: AsyncEmailClient | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> BatchSender:
+        verify = settings.AZURE_CA_BUNDLE
+        tls: ssl.SSLContext | bool
+        if verify is False:
+            tls = False
+        elif isinstance(verify, str):
+            tls = ssl.create_default_context(cafile=verify)
+        else:
+            tls = ssl.create_default_context()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=tls, limit=self._concurrency),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+        )
+        self._client = AsyncEmailClient.from_connection_string(
+            self._connection_string,
+            transport=AioHttpTransport(session=self._session, session_owner=False),
+            retry_total=0,
+            connection_timeout=settings.AZURE_TIMEOUT_SECONDS,
+            read_timeout=settings.AZURE_TIMEOUT_SECONDS,
+        )
         await self._client.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        await self._client.__aexit__(*exc_info)
+        if self._client is not None:
+            await self._client.__aexit__(*exc_info)
+        if self._session is not None:
+            await self._session.close()
 
     async def _send_one(self, item: BatchMessage) -> BatchOutcome:
         async with self._semaphore:
+            assert self._client is not None
             try:
                 await self._client.begin_send(
                     item.message, operation_id=item.operation_id, polling=False
