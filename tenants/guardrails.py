@@ -390,7 +390,8 @@ def guardrail_enforce(*, guardrail_id: int, rule: str) -> Guardrail:
         _pause_bulk(guardrail, rule, reason)
     if guardrail.disables_smtp:
         _disable_smtp(guardrail, rule, reason)
-    Guardrail.objects.filter(pk=guardrail.pk).update(state=Guardrail.State.ENFORCED)
+    if _live_actions(guardrail):  # unless a lift got there first
+        Guardrail.objects.filter(pk=guardrail.pk).update(state=Guardrail.State.ENFORCED)
     guardrail.refresh_from_db()
     _refresh_summary(guardrail)
     return guardrail
@@ -398,15 +399,20 @@ def guardrail_enforce(*, guardrail_id: int, rule: str) -> Guardrail:
 
 def _start_action(
     guardrail: Guardrail, kind: str, rule: str, reason: str, state: str
-) -> tuple[GuardrailAction, bool]:
-    """The live action of ``kind``, or a new one (audited). Call inside a transaction."""
+) -> GuardrailAction | None:
+    """The live action of ``kind``, or a new one (audited); None when a lift holds
+    the action off this month. Call inside a transaction: it locks the guardrail
+    row like ``guardrail_lift`` does, so a lift racing an evaluation wins."""
+    locked = Guardrail.objects.select_for_update().get(pk=guardrail.pk)
     live = (
         GuardrailAction.objects.select_for_update()
         .filter(guardrail=guardrail, kind=kind, state__in=GuardrailAction.LIVE_STATES)
         .first()
     )
     if live is not None:
-        return live, False
+        return live
+    if locked.lifted_period is not None and locked.lifted_period == locked.period:
+        return None
     action = GuardrailAction.objects.create(
         guardrail=guardrail,
         kind=kind,
@@ -422,18 +428,20 @@ def _start_action(
         action="guardrail.enforce",
         after={"kind": kind, "rule": rule, "reason": reason, "action_id": action.pk},
     )
-    return action, True
+    return action
 
 
 def _pause_bulk(guardrail: Guardrail, rule: str, reason: str) -> None:
     with transaction.atomic():
-        _action, _created = _start_action(
+        action = _start_action(
             guardrail,
             GuardrailAction.Kind.PAUSE_BULK,
             rule,
             reason,
             GuardrailAction.State.APPLIED,
         )
+        if action is None:
+            return
         Customer.objects.filter(
             pk=guardrail.tenant_id, bulk_sends_blocked_reason=""
         ).update(bulk_sends_blocked_reason=reason)
@@ -456,15 +464,15 @@ def _disable_smtp(guardrail: Guardrail, rule: str, reason: str) -> None:
 
     tenant = guardrail.tenant
     with transaction.atomic():
-        action, _created = _start_action(
+        action = _start_action(
             guardrail,
             GuardrailAction.Kind.DISABLE_SMTP,
             rule,
             reason,
             GuardrailAction.State.APPLYING,
         )
-        if action.state == GuardrailAction.State.LIFTING:
-            return  # a lift is in progress; do not fight it
+        if action is None or action.state == GuardrailAction.State.LIFTING:
+            return  # lifted, or a lift is in progress: do not fight it
         listed = {item["credential_id"] for item in action.items}
         with schema_context(tenant.schema_name):
             for credential in SmtpCredential.objects.filter(

@@ -447,3 +447,17 @@ def test_summary_refresh_copies_the_cap_columns(held):
     assert (row.cap_percent, row.cap_enforced) == (100, True)
     assert Customer.objects.get(pk=held.pk).summary.cap_percent == 100
     assert Decimal(row.cap_percent) == Decimal(100)
+
+
+def test_an_evaluation_racing_a_lift_does_not_reapply(held):
+    # given: the owner lifted the hold (it stays off this month)
+    guardrails.guardrail_lift(ctx=STAFF_CTX, tenant=held)
+    # when: an evaluation that saw the cap reached before the lift applies it
+    guardrail = guardrails.guardrail_enforce(
+        guardrail_id=Guardrail.objects.get(tenant=held).pk, rule="send"
+    )
+    # then: nothing is applied again
+    held.refresh_from_db()
+    assert held.bulk_sends_blocked_reason == ""
+    assert GuardrailAction.objects.filter(state="applied").count() == 0
+    assert guardrail.state != "enforced"
