@@ -329,6 +329,7 @@ JA_CAMPAIGNS_UI: dict[tuple[str | None, str], str] = {
     ): "中止しました。まだ送信していない宛先には送信されません。",
     # --- results ---
     (None, "Results per recipient"): "宛先ごとの結果",
+    ("campaign recipient", "Accepted by ACS"): "ACS 受付済み",
     (None, "Updated (JST)"): "更新日時（日本時間）",
     (None, "What happened"): "結果の説明",
     (None, "No recipients match."): "該当する宛先はありません。",

@@ -274,6 +274,12 @@ class RecipientFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
-        choices=[("", _("All"))] + list(CampaignRecipient.State.choices),
+        choices=[("", _("All"))]
+        + [
+            (value, pgettext_lazy("campaign recipient", "Accepted by ACS"))
+            if value == "accepted"
+            else (value, label)
+            for value, label in CampaignRecipient.State.choices
+        ],
     )
     q = forms.CharField(label=_("Address"), required=False, max_length=320)

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from mailops import csvio
@@ -37,6 +38,12 @@ PAGE_SIZE = 50
 # Recipient states counted on the progress bar, in the order they are shown.
 PROGRESS_STATES = ("queued", "sending", "accepted", "delivered", "bounced", "failed")
 LIVE_STATES = (Campaign.State.RUNNING, Campaign.State.SCHEDULED, Campaign.State.PAUSED)
+# Recipient states as the campaign pages name them: "accepted" is ACS's receipt of
+# the message (not the recipient's acceptance), so it gets its own wording.
+STATE_LABELS = {
+    **dict(CampaignRecipient.State.choices),
+    "accepted": pgettext_lazy("campaign recipient", "Accepted by ACS"),
+}
 
 
 def _ctx(request: PortalRequest) -> AuditContext:
@@ -114,7 +121,12 @@ def _list_context(
     recipient_list: RecipientList,
     confirm_form: forms.ListConfirmForm | None = None,
 ) -> dict[str, Any]:
-    context: dict[str, Any] = {"rl": recipient_list}
+    context: dict[str, Any] = {
+        "rl": recipient_list,
+        "encoding_label": dict(csvio.ENCODING_CHOICES).get(
+            recipient_list.encoding, recipient_list.encoding
+        ),
+    }
     if recipient_list.state == RecipientList.State.UPLOADED:
         try:
             preview = lists.recipient_list_preview(
@@ -472,7 +484,7 @@ def campaign_confirm(request: PortalRequest, pk: int) -> HttpResponse:
 
 def _progress_context(campaign: Campaign) -> dict[str, Any]:
     progress = engine.campaign_progress(campaign)
-    labels = dict(CampaignRecipient.State.choices)
+    labels = STATE_LABELS
     eta = progress.eta_seconds
     return {
         "campaign": campaign,
@@ -595,6 +607,7 @@ def campaign_recipients(request: PortalRequest, pk: int) -> HttpResponse:
             "rows": _explained(list(page.object_list)),
             "query": request.GET.urlencode(),
             "filter_query": _without_page(request),
+            "state_labels": STATE_LABELS,
         },
     )
 
@@ -602,7 +615,7 @@ def campaign_recipients(request: PortalRequest, pk: int) -> HttpResponse:
 @require_capability("campaigns.view")
 def campaign_recipients_export(request: PortalRequest, pk: int) -> HttpResponse:
     campaign = _get_campaign_for_user(request, pk)
-    labels = dict(CampaignRecipient.State.choices)
+    labels = STATE_LABELS
 
     def rows() -> Any:
         for r in (
