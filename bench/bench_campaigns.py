@@ -234,6 +234,16 @@ def _tree_rss_mb(pid: int) -> float:
     return total
 
 
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a process so far (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _counts() -> tuple[int, int]:
     import psycopg
 
@@ -358,6 +368,14 @@ def run() -> list[dict[str, Any]]:
 
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
+                cpu_pids = {
+                    "workers": [w.pid for w in workers],
+                    "emulator": [emu.proc.pid],
+                }
+                cpu_before = {
+                    k: sum(_cpu_seconds(p) for p in pids)
+                    for k, pids in cpu_pids.items()
+                }
                 _t, out = run_command(
                     [PYTHON, me, "--queue", str(setup["campaign_id"])],
                     worker_env,
@@ -373,6 +391,10 @@ def run() -> list[dict[str, Any]]:
                         break
                     time.sleep(0.5)
                 finished = time.time()
+                cpu = {
+                    k: sum(_cpu_seconds(p) for p in pids) - cpu_before[k]
+                    for k, pids in cpu_pids.items()
+                }
                 sampling.set()
                 sampler.join()
                 if remaining:
@@ -428,6 +450,11 @@ def run() -> list[dict[str, Any]]:
         f"max attempts {spread['max_attempts']:.0f}; emulator accepted "
         f"{counters['accepted_sends']:,}, duplicates {counters.get('duplicate_operation_ids', 0)}, "
         f"429s {counters.get('throttled_429', 0)}"
+    )
+    print(
+        "  CPU per message: "
+        + ", ".join(f"{k} {v / RECIPIENTS * 1000:.2f} ms" for k, v in cpu.items())
+        + f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     print(
         f"  naive begin_send().result() loop, instant operations + 20 ms polling: "
