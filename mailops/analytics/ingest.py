@@ -61,10 +61,12 @@ USER_ENGAGEMENT = "ACSEmailUserEngagementOperational"
 # SendMail first: the status merge then finds the message's record and its size.
 TABLES = (SEND_MAIL, STATUS_UPDATE, USER_ENGAGEMENT)
 
-# Rows per query. Log Analytics truncates at 500,000 rows / 64 MB; the SDK builds
-# Python objects for every cell, so the budget is set by the ingesting process's
-# memory (about 1 kB per status row while a window is in flight), not by Azure.
-ROW_BUDGET = 50_000
+# Rows per window, all three tables together. Log Analytics truncates a query at
+# 500,000 rows / 64 MB; the budget is set by the ingesting process's memory: one
+# table's decoded JSON (about 1 kB per row) exists only while it is turned into
+# COPY text (about 150 bytes per row), and at most three windows of COPY text are
+# in flight (one fetched, one queued, one merging).
+ROW_BUDGET = 120_000
 # A window this short that still comes back partial cannot be split usefully.
 MIN_WINDOW = timedelta(seconds=1)
 MAX_ATTEMPTS = 5  # per query: the first try and four retries
@@ -264,40 +266,44 @@ def _with_retries(
 
 
 def _plan_windows(
-    table: str,
+    tables: Sequence[str],
     resource_id: str,
     start: datetime,
     end: datetime,
     report: TableReport,
     sleep: Callable[[float], None],
 ) -> list[tuple[datetime, datetime]]:
-    """Cut ``[start, end]`` into windows of at most ``row_budget()`` rows each.
+    """Cut ``[start, end]`` into windows of at most ``row_budget()`` rows each,
+    counting the rows of all ``tables`` together (they are fetched and merged
+    window by window, so a message's SendMail and StatusUpdate rows usually land
+    in the same transaction and its record is written once).
 
-    One cheap ``summarize count() by bin(TimeGenerated, 1h)`` tells where the rows
-    are, so no query is wasted on a window that would be truncated. Rows arriving
-    after this plan can make a window larger; the partial check still catches it.
+    One cheap ``summarize count() by bin(TimeGenerated, 1h)`` per table tells where
+    the rows are, so no query is wasted on a window that would be truncated. Rows
+    arriving after this plan can make a window larger; the partial check still
+    catches it.
     """
-    query = (
-        _base_query(table, resource_id, start, end)
-        + " | summarize n = count() by h = bin(TimeGenerated, 1h)"
-    )
-    result = _with_retries(
-        lambda: azure.logs_query(
-            resource_id=resource_id, query=query, start=start, end=end
-        ),
-        report,
-        sleep,
-    )
-    if result.partial:
-        # Too many hours to list (the service limit is far lower than usual):
-        # fall back to one window and let _fetch split it where needed.
-        return [(start, end)]
-    hours: list[tuple[datetime, int]] = []
-    for h, n in result.rows:
-        if isinstance(h, str):
-            h = datetime.fromisoformat(h.replace("Z", "+00:00"))
-        hours.append((h, int(n)))
-    hours.sort()
+    per_hour: dict[datetime, int] = {}
+    for table in tables:
+        query = (
+            _base_query(table, resource_id, start, end)
+            + " | summarize n = count() by h = bin(TimeGenerated, 1h)"
+        )
+        result = _with_retries(
+            lambda query=query: azure.logs_query(
+                resource_id=resource_id, query=query, start=start, end=end
+            ),
+            report,
+            sleep,
+        )
+        if result.partial:
+            # Too many hours to list (the service limit is far lower than usual):
+            # fall back to one window and let _fetch split it where needed.
+            return [(start, end)]
+        for h, n in result.rows:
+            if isinstance(h, str):
+                h = datetime.fromisoformat(h.replace("Z", "+00:00"))
+            per_hour[h] = per_hour.get(h, 0) + int(n)
     budget = row_budget()
     windows: list[tuple[datetime, datetime]] = []
     cur_start: datetime | None = None
@@ -310,7 +316,7 @@ def _plan_windows(
             windows.append((cur_start, cur_end))
         cur_start, cur_end, cur_rows = None, None, 0
 
-    for hour, n in hours:
+    for hour, n in sorted(per_hour.items()):
         h_start = max(hour, start)
         h_end = min(hour + timedelta(hours=1), end)
         if n > budget:
@@ -364,18 +370,94 @@ def _fetch(
     yield start, end, result.rows
 
 
+def _copy_text(rows: Sequence[Sequence[Any]]) -> bytes:
+    """``rows`` in PostgreSQL's COPY text format.
+
+    Log rows are nearly always plain strings without tabs, newlines or
+    backslashes: one join builds the whole block, and counting the separators
+    proves no cell contained one. Anything else (NULL, numbers, characters that
+    need escaping) goes through the per-cell path.
+    """
+    if not rows:
+        return b""
+    width = len(rows[0])
+    try:
+        text = "\n".join(["\t".join(row) for row in rows])
+    except TypeError:  # a None or a number
+        text = ""
+    if not (
+        text
+        and "\\" not in text
+        and "\r" not in text
+        and text.count("\t") == len(rows) * (width - 1)
+        and text.count("\n") == len(rows) - 1
+    ):
+        text = "\n".join(["\t".join(map(_copy_cell, row)) for row in rows])
+    return text.encode() + b"\n"
+
+
+def _copy_cell(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+@dataclass
+class _Window:
+    """One time window of every table, as COPY text ready to stage."""
+
+    start: datetime
+    end: datetime
+    copy: dict[str, list[bytes]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _fetch_window(
+    tables: Sequence[str],
+    resource_id: str,
+    start: datetime,
+    end: datetime,
+    report: IngestReport,
+    sleep: Callable[[float], None],
+) -> _Window:
+    window = _Window(start, end)
+    for table in tables:
+        chunks = window.copy.setdefault(table, [])
+        window.rows[table] = 0
+        tr = report.tables[table]
+        try:
+            for _a, _b, rows in _fetch(table, resource_id, start, end, tr, sleep):
+                # Decoded rows live only until they are COPY text.
+                chunks.append(_copy_text(rows))
+                window.rows[table] += len(rows)
+                del rows
+        except (AzureError, IngestError) as exc:
+            exc.ingest_table = table  # type: ignore[union-attr]
+            raise
+    return window
+
+
 def _prefetched(
-    table: str,
+    tables: Sequence[str],
     resource_id: str,
     windows: list[tuple[datetime, datetime]],
-    report: TableReport,
+    report: IngestReport,
     sleep: Callable[[float], None],
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows of each window in order, the next window fetched while this one merges.
+) -> Iterator[_Window]:
+    """Each window in order, the next one fetched while this one merges.
 
-    Log Analytics (or the emulator) works on the next query while PostgreSQL
-    merges the current window; at most two windows are held in memory. The fetch
-    thread touches no database connection (Django connections are per thread).
+    Log Analytics (or the emulator) and this thread's JSON decoding work on the
+    next window while PostgreSQL merges the current one, which uses the second
+    core. The fetch thread touches no database connection (Django connections are
+    per thread).
     """
     done = object()
     buffer: queue.Queue[Any] = queue.Queue(maxsize=1)
@@ -392,15 +474,15 @@ def _prefetched(
 
     def produce() -> None:
         try:
-            for window in windows:
-                for _a, _b, rows in _fetch(table, resource_id, *window, report, sleep):
-                    if not put(rows):
-                        return
+            for start, end in windows:
+                window = _fetch_window(tables, resource_id, start, end, report, sleep)
+                if not put(window):
+                    return
             put(done)
         except BaseException as exc:  # re-raised in the consuming thread
             put(exc)
 
-    thread = threading.Thread(target=produce, name=f"ingest-{table}", daemon=True)
+    thread = threading.Thread(target=produce, name="ingest-fetch", daemon=True)
     thread.start()
     try:
         while True:
@@ -436,16 +518,29 @@ STAGING = {
 }
 
 
-def _stage(cursor: Any, table: str, rows: Iterable[Sequence[Any]]) -> None:
-    """Create the temp table for ``table`` (dropped at commit) and COPY rows in."""
+def _stage(
+    cursor: Any,
+    table: str,
+    rows: Iterable[Sequence[Any]] = (),
+    *,
+    copy_text: Iterable[bytes] = (),
+) -> None:
+    """Create the temp table for ``table`` (dropped at commit) and COPY rows in,
+    given as ``rows`` or as blocks of COPY text (``_copy_text``).
+
+    No ANALYZE: every statement that reads a staging table is planned so that the
+    large tables are only reached through unique-index probes (ON CONFLICT and
+    correlated subqueries), whatever the estimates say; sampling each window cost
+    more than all the planning it could improve.
+    """
     name, columns = STAGING[table]
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DROP")
     cursor.execute(f"TRUNCATE {name}")
     with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
+        for block in copy_text:
+            copy.write(block)
         for row in rows:
             copy.write_row(row)
-    # Real row counts for the planner (a temp table has no statistics otherwise).
-    cursor.execute(f"ANALYZE {name}")
 
 
 _CREDENTIAL_MAP = """
@@ -458,43 +553,154 @@ _CREDENTIAL_MAP = """
 """
 
 
-def _merge_send(cursor: Any, resource_id: str, affected: _Affected) -> None:
-    cursor.execute(
-        """
-        WITH src AS (
-            SELECT DISTINCT ON (message_id) * FROM _ing_send
-            WHERE message_id <> '' ORDER BY message_id, t
-        ), old AS (
-            SELECT min(m.sent_at) AS lo, max(m.sent_at) AS hi
-            FROM mailops_messagerecord m JOIN src USING (message_id)
-        ), up AS (
-            INSERT INTO mailops_messagerecord AS m (
-                message_id, resource_id, sent_at, sender_address, sender_domain,
-                traffic_source, size_mb, to_count, cc_count, bcc_count,
-                unique_recipients, attachments, status)
-            SELECT message_id, %s, t, '', '', left(coalesce(traffic, ''), 100),
-                coalesce(size, 0), coalesce(to_n, 0), coalesce(cc_n, 0),
-                coalesce(bcc_n, 0), coalesce(uniq, 0), coalesce(att, 0), ''
-            FROM src
-            ON CONFLICT (message_id) DO UPDATE SET
-                sent_at = excluded.sent_at,
-                resource_id = excluded.resource_id,
-                traffic_source = excluded.traffic_source,
-                size_mb = excluded.size_mb,
-                to_count = excluded.to_count,
-                cc_count = excluded.cc_count,
-                bcc_count = excluded.bcc_count,
-                unique_recipients = excluded.unique_recipients,
-                attachments = excluded.attachments
-            RETURNING 1
+def _changed_set(columns: dict[str, str]) -> str:
+    """``SET`` list plus a ``WHERE`` that skips rows it would not change (an
+    overlapping re-read then writes nothing: no dead tuples, no index churn)."""
+    sets = ",\n".join(f"{c} = {e}" for c, e in columns.items())
+    old = ", ".join(f"m.{c}" for c in columns)
+    new = ", ".join(columns.values())
+    return f"SET {sets}\nWHERE ({old}) IS DISTINCT FROM ({new})"
+
+
+# What the status rows of a batch say about each message.
+_STATUS_BY_MESSAGE = """
+    SELECT message_id, min(t) AS t,
+        max(CASE WHEN suser <> '' AND sdomain <> ''
+            THEN lower(suser || '@' || sdomain) ELSE '' END) AS sender,
+        max(lower(sdomain)) AS sdomain,
+        (array_agg(status ORDER BY t DESC)
+            FILTER (WHERE recipient = ''))[1] AS level
+    FROM _ing_status WHERE message_id <> ''
+    GROUP BY message_id
+"""
+
+# The same shape, for a batch without status rows (``_ing_status`` not staged).
+_NO_STATUS = """
+    SELECT NULL::text AS message_id, NULL::timestamptz AS t, '' AS sender,
+        '' AS sdomain, NULL::text AS level
+    WHERE false
+"""
+
+# Message outcome from its recipients' latest statuses (after they were merged):
+# Delivered when every recipient was delivered, else the latest other status.
+# Correlated per message: one index range scan each, never a scan of the whole
+# (large) table.
+_OUTCOME = """(
+    SELECT CASE WHEN bool_and(e.status = 'Delivered') THEN 'Delivered'
+        ELSE (array_agg(e.status ORDER BY e.status = 'Delivered',
+                        e.status_at DESC))[1] END
+    FROM mailops_recipientevent e WHERE e.message_id = {msg}.message_id
+)"""
+
+# Sender, credential and status as the status rows update them: a sender is
+# filled once; a message-level status (OutForDelivery) never hides a recipient
+# outcome already derived; an empty one keeps what is there.
+_STATUS_COLUMNS = {
+    "sender_address": "CASE WHEN m.sender_address = '' "
+    "THEN excluded.sender_address ELSE m.sender_address END",
+    "sender_domain": "CASE WHEN m.sender_domain = '' "
+    "THEN excluded.sender_domain ELSE m.sender_domain END",
+    "credential_id": "coalesce(m.credential_id, excluded.credential_id)",
+    "status": "CASE WHEN excluded.status = '' THEN m.status "
+    "WHEN excluded.status = 'OutForDelivery' AND m.status <> '' THEN m.status "
+    "ELSE excluded.status END",
+}
+
+# SendMail rows carry everything else about the message, and win.
+_SEND_COLUMNS = {
+    c: f"excluded.{c}"
+    for c in (
+        "sent_at",
+        "resource_id",
+        "traffic_source",
+        "size_mb",
+        "to_count",
+        "cc_count",
+        "bcc_count",
+        "unique_recipients",
+        "attachments",
+    )
+}
+
+
+def _merge_messages(
+    cursor: Any, resource_id: str, affected: _Affected, *, send: bool, status: bool
+) -> None:
+    """Write each message of the staged batch once.
+
+    With ``send``, messages with a SendMail row in ``_ing_send`` get their full
+    record (plus sender and outcome when ``status`` rows of theirs are in
+    ``_ing_status`` too); messages that only have status rows are updated as
+    status rows say, or created as a stub with zero recipients and size (not
+    billable until their SendMail row completes it).
+    """
+    if send:
+        cursor.execute(
+            f"""
+            WITH snd AS (
+                SELECT DISTINCT ON (message_id) * FROM _ing_send
+                WHERE message_id <> '' ORDER BY message_id, t
+            ), st AS ({_STATUS_BY_MESSAGE if status else _NO_STATUS}),
+            creds AS ({_CREDENTIAL_MAP}),
+            r AS (
+                SELECT snd.*, coalesce(st.sender, '') AS sender,
+                    coalesce(st.sdomain, '') AS sdomain,
+                    CASE WHEN st.message_id IS NOT NULL
+                        THEN coalesce({_OUTCOME.format(msg="snd")}, st.level, '')
+                        ELSE '' END AS outcome,
+                    -- The record before this batch, probed by its unique index.
+                    (SELECT m.sent_at FROM mailops_messagerecord m
+                     WHERE m.message_id = snd.message_id) AS old_sent_at
+                FROM snd LEFT JOIN st USING (message_id)
+            ), up AS (
+                INSERT INTO mailops_messagerecord AS m (
+                    message_id, resource_id, sent_at, sender_address, sender_domain,
+                    traffic_source, size_mb, to_count, cc_count, bcc_count,
+                    unique_recipients, attachments, status, credential_id)
+                SELECT message_id, %s, t, left(sender, 320), left(sdomain, 253),
+                    left(coalesce(traffic, ''), 100), coalesce(size, 0),
+                    coalesce(to_n, 0), coalesce(cc_n, 0), coalesce(bcc_n, 0),
+                    coalesce(uniq, 0), coalesce(att, 0), left(outcome, 20),
+                    creds.id
+                FROM r LEFT JOIN creds ON creds.address = r.sender
+                ON CONFLICT (message_id) DO UPDATE
+                {_changed_set(_SEND_COLUMNS | _STATUS_COLUMNS)}
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM up), min(old_sent_at), max(old_sent_at),
+                min(t), max(t)
+            FROM r
+            """,
+            [resource_id],
         )
-        SELECT (SELECT count(*) FROM up), (SELECT lo FROM old), (SELECT hi FROM old),
-               (SELECT min(t) FROM src), (SELECT max(t) FROM src)
+        _n, old_lo, old_hi, lo, hi = cursor.fetchone()
+        affected.messages(old_lo, old_hi, lo, hi)
+    if not status:
+        return
+    # Messages of the status rows without a SendMail row in this batch.
+    without_send = (
+        "WHERE NOT EXISTS (SELECT 1 FROM _ing_send s "
+        "WHERE s.message_id = st.message_id)"
+        if send
+        else ""
+    )
+    cursor.execute(
+        f"""
+        WITH st AS ({_STATUS_BY_MESSAGE}), creds AS ({_CREDENTIAL_MAP})
+        INSERT INTO mailops_messagerecord AS m (
+            message_id, resource_id, sent_at, sender_address, sender_domain,
+            traffic_source, size_mb, to_count, cc_count, bcc_count,
+            unique_recipients, attachments, status, credential_id)
+        SELECT st.message_id, %s, st.t, left(st.sender, 320),
+            left(st.sdomain, 253), '', 0, 0, 0, 0, 0, 0,
+            left(coalesce({_OUTCOME.format(msg="st")}, st.level, ''), 20),
+            creds.id
+        FROM st LEFT JOIN creds ON creds.address = st.sender {without_send}
+        ON CONFLICT (message_id) DO UPDATE
+        {_changed_set(_STATUS_COLUMNS)}
         """,
         [resource_id],
     )
-    _n, old_lo, old_hi, lo, hi = cursor.fetchone()
-    affected.messages(old_lo, old_hi, lo, hi)
 
 
 def merge_status_rows(
@@ -504,34 +710,37 @@ def merge_status_rows(
 
     Recipient rows upsert RecipientEvent on (message_id, recipient) and only
     replace a status with one at least as recent. Then each message of the batch
-    is written once: its sender (status rows carry it, SendMail rows do not), the
-    credential that sender maps to, and its outcome (Delivered when every
-    recipient was delivered, else the latest other status; the message-level
-    status such as OutForDelivery until a recipient status exists). A message
-    whose SendMail row has not arrived yet gets a stub with zero recipients and
-    size, which is not billable until that row completes it.
+    is written once (``_merge_messages``).
     """
-    domain_class = _domain_class_sql("split_part(recipient, '@', 2)")
+    changed = _merge_recipients(cursor, source=source, affected=affected)
+    _merge_messages(cursor, resource_id, affected, send=False, status=True)
+    return changed
+
+
+def _merge_recipients(cursor: Any, *, source: str, affected: _Affected) -> int:
+    domain_class = _domain_class_sql("domain")
     cursor.execute(
         f"""
         WITH src AS (
-            SELECT DISTINCT ON (message_id, lower(recipient))
-                message_id, lower(recipient) AS recipient, t, status, smtp, enh,
-                reason, msg, hard
-            FROM _ing_status WHERE recipient <> '' AND message_id <> ''
-            ORDER BY message_id, lower(recipient), t DESC
-        ), old AS (
-            SELECT min(e.status_at) AS lo, max(e.status_at) AS hi
-            FROM mailops_recipientevent e
-            JOIN src ON e.message_id = src.message_id AND e.recipient = src.recipient
+            SELECT DISTINCT ON (message_id, recipient) *,
+                split_part(recipient, '@', 2) AS domain,
+                -- The current row, probed by the natural key's unique index.
+                (SELECT e.status_at FROM mailops_recipientevent e
+                 WHERE e.message_id = s.message_id AND e.recipient = s.recipient
+                ) AS old_at
+            FROM (
+                SELECT message_id, lower(recipient) AS recipient, t, status, smtp,
+                    enh, reason, msg, hard
+                FROM _ing_status WHERE recipient <> '' AND message_id <> ''
+            ) s
+            ORDER BY message_id, recipient, t DESC
         ), up AS (
             INSERT INTO mailops_recipientevent AS e (
                 message_id, recipient, recipient_domain, domain_class, status,
                 status_at, smtp_code, enhanced_code, is_hard_bounce, failure_reason,
                 failure_message, source)
-            SELECT message_id, left(recipient, 320),
-                left(split_part(recipient, '@', 2), 253), {domain_class},
-                left(status, 20), t, left(coalesce(smtp, ''), 10),
+            SELECT message_id, left(recipient, 320), left(domain, 253),
+                {domain_class}, left(status, 20), t, left(coalesce(smtp, ''), 10),
                 left(coalesce(enh, ''), 16), lower(coalesce(hard, '')) = 'true',
                 left(coalesce(reason, ''), 400), coalesce(msg, ''), %s
             FROM src
@@ -547,65 +756,15 @@ def merge_status_rows(
             WHERE excluded.status_at >= e.status_at
             RETURNING 1
         )
-        SELECT (SELECT count(*) FROM up), (SELECT lo FROM old), (SELECT hi FROM old),
-               (SELECT min(t) FROM src), (SELECT max(t) FROM src)
+        SELECT (SELECT count(*) FROM up),
+            min(old_at) FILTER (WHERE old_at <= t),
+            max(old_at) FILTER (WHERE old_at <= t), min(t), max(t)
+        FROM src
         """,
         [source],
     )
     changed, old_lo, old_hi, lo, hi = cursor.fetchone()
     affected.events(old_lo, old_hi, lo, hi)
-    cursor.execute(
-        f"""
-        WITH msg AS (
-            SELECT message_id, min(t) AS t,
-                max(CASE WHEN suser <> '' AND sdomain <> ''
-                    THEN lower(suser || '@' || sdomain) ELSE '' END) AS sender,
-                max(lower(sdomain)) AS sdomain,
-                (array_agg(status ORDER BY t DESC)
-                    FILTER (WHERE recipient = ''))[1] AS level
-            FROM _ing_status WHERE message_id <> ''
-            GROUP BY message_id
-        ), creds AS ({_CREDENTIAL_MAP}), r AS (
-            -- Correlated per message: one index range scan each, never a scan
-            -- of the whole (large) table.
-            SELECT msg.*, (
-                SELECT CASE WHEN bool_and(e.status = 'Delivered') THEN 'Delivered'
-                    ELSE (array_agg(e.status ORDER BY e.status = 'Delivered',
-                                    e.status_at DESC))[1] END
-                FROM mailops_recipientevent e WHERE e.message_id = msg.message_id
-            ) AS outcome
-            FROM msg
-        )
-        INSERT INTO mailops_messagerecord AS m (
-            message_id, resource_id, sent_at, sender_address, sender_domain,
-            traffic_source, size_mb, to_count, cc_count, bcc_count,
-            unique_recipients, attachments, status, credential_id)
-        SELECT r.message_id, %s, r.t, left(r.sender, 320),
-            left(r.sdomain, 253), '', 0, 0, 0, 0, 0, 0,
-            left(coalesce(r.outcome, r.level, ''), 20),
-            (SELECT creds.id FROM creds WHERE creds.address = r.sender)
-        FROM r
-        ON CONFLICT (message_id) DO UPDATE SET
-            sender_address = CASE WHEN m.sender_address = ''
-                THEN excluded.sender_address ELSE m.sender_address END,
-            sender_domain = CASE WHEN m.sender_domain = ''
-                THEN excluded.sender_domain ELSE m.sender_domain END,
-            credential_id = coalesce(m.credential_id, excluded.credential_id),
-            -- A message-level status (OutForDelivery) never hides a recipient
-            -- outcome already derived; an empty one keeps what is there.
-            status = CASE
-                WHEN excluded.status = '' THEN m.status
-                WHEN excluded.status = 'OutForDelivery' AND m.status <> ''
-                    THEN m.status
-                ELSE excluded.status END
-        WHERE m.sender_address = '' OR m.sender_domain = ''
-            OR (m.credential_id IS NULL AND excluded.credential_id IS NOT NULL)
-            OR (excluded.status <> '' AND excluded.status <> 'OutForDelivery'
-                AND excluded.status <> m.status)
-            OR (m.status = '' AND excluded.status <> '')
-        """,
-        [resource_id],
-    )
     return int(changed)
 
 
@@ -854,54 +1013,40 @@ def _run(
     end = until or (now - lag())
     retention = timedelta(days=analytics_settings().detail_retention_days)
     affected = _Affected()
+    marks = {m.table: m for m in IngestWatermark.objects.filter(table__in=TABLES)}
+    for table in TABLES:
+        mark = marks.get(table)
+        if since is not None:
+            start = since
+        elif mark is not None:
+            start = mark.ingested_until - overlap()
+        else:
+            start = now - retention
+        report.tables[table] = TableReport(table=table, start=start, end=end)
+    # All tables are read over the same windows (from the earliest start: reading
+    # a table again from before its watermark is harmless, merges are idempotent).
+    active = [t for t in TABLES if end > report.tables[t].start]  # type: ignore[operator]
     try:
-        for table in TABLES:
-            tr = report.tables[table] = TableReport(table=table)
-            mark = IngestWatermark.objects.filter(table=table).first()
-            if since is not None:
-                start = since
-            elif mark is not None:
-                start = mark.ingested_until - overlap()
-            else:
-                start = now - retention
-            tr.start, tr.end = start, end
-            if end <= start:
-                continue
-            try:
-                windows = _plan_windows(table, resource_id, start, end, tr, sleep)
-                for rows in _prefetched(table, resource_id, windows, tr, sleep):
-                    tr.windows += 1
-                    tr.rows += len(rows)
-                    _apply(table, rows, resource_id, affected)
-                    del rows
-            except (AzureError, IngestError) as exc:
-                IngestWatermark.objects.update_or_create(
-                    table=table,
-                    defaults={
-                        "ingested_until": mark.ingested_until if mark else start,
-                        "last_run_at": now,
-                        "last_error": str(exc)[:2000],
-                    },
-                )
-                raise
-            # An explicit historic range (--since after a gap) must not move the
-            # watermark past rows it never read.
-            if mark is None or start <= mark.ingested_until:
-                new_mark = max(end, mark.ingested_until) if mark else end
-            else:
-                new_mark = mark.ingested_until
-            IngestWatermark.objects.update_or_create(
-                table=table,
-                defaults={
-                    "ingested_until": new_mark,
-                    "last_run_at": now,
-                    "last_error": "",
-                    "rows_last_run": tr.rows,
-                },
-            )
+        if active:
+            _ingest_windows(report, active, resource_id, end, affected, sleep)
+    except (AzureError, IngestError) as exc:
+        # The table whose query failed keeps its watermark and records the error.
+        table = getattr(exc, "ingest_table", active[0])
+        mark = marks.get(table)
+        IngestWatermark.objects.update_or_create(
+            table=table,
+            defaults={
+                "ingested_until": (
+                    mark.ingested_until if mark else report.tables[table].start
+                ),
+                "last_run_at": now,
+                "last_error": str(exc)[:2000],
+            },
+        )
+        raise
     finally:
-        # Also after a failure: the windows already merged are committed (and
-        # their watermarks may have moved), so their buckets must not go stale.
+        # Also after a failure: the windows already merged are committed, so
+        # their buckets must not go stale.
         if affected.event_lo is not None and affected.event_hi is not None:
             report.hour_buckets = recompute_aggregates(
                 affected.event_lo, affected.event_hi
@@ -910,6 +1055,47 @@ def _run(
             report.usage_days = recompute_usage(
                 affected.message_lo, affected.message_hi
             )
+    for table in active:
+        mark, start = marks.get(table), report.tables[table].start
+        # An explicit historic range (--since after a gap) must not move the
+        # watermark past rows it never read.
+        if mark is None or start <= mark.ingested_until:  # type: ignore[operator]
+            new_mark = max(end, mark.ingested_until) if mark else end
+        else:
+            new_mark = mark.ingested_until
+        IngestWatermark.objects.update_or_create(
+            table=table,
+            defaults={
+                "ingested_until": new_mark,
+                "last_run_at": now,
+                "last_error": "",
+                "rows_last_run": report.tables[table].rows,
+            },
+        )
+
+
+def _ingest_windows(
+    report: IngestReport,
+    tables: list[str],
+    resource_id: str,
+    end: datetime,
+    affected: _Affected,
+    sleep: Callable[[float], None],
+) -> None:
+    start = min(report.tables[t].start for t in tables)  # type: ignore[type-var]
+    try:
+        windows = _plan_windows(
+            tables, resource_id, start, end, report.tables[tables[0]], sleep
+        )
+    except (AzureError, IngestError) as exc:
+        exc.ingest_table = tables[0]  # type: ignore[union-attr]
+        raise
+    for window in _prefetched(tables, resource_id, windows, report, sleep):
+        for table in tables:
+            report.tables[table].windows += 1
+            report.tables[table].rows += window.rows[table]
+        _apply(window, resource_id, affected)
+        del window
 
 
 def _tune_merge(cursor: Any) -> None:
@@ -917,34 +1103,36 @@ def _tune_merge(cursor: Any) -> None:
     # The rows can be read again from Log Analytics, and the watermark commits
     # after them: losing the last commits in a crash only means re-reading.
     cursor.execute("SET LOCAL synchronous_commit = off")
-    # Room for the DISTINCT ON sorts of one window in memory.
+    # Room for the DISTINCT ON sorts and GROUP BYs of one window in memory.
     cursor.execute("SET LOCAL work_mem = '64MB'")
-    # One window (<= the row budget) is joined against tables that grow to
-    # millions of rows, through their unique indexes. During a bulk load the
-    # planner's statistics lag behind (a table analysed while empty), and a
-    # hash or merge join would then scan the whole table once per window.
-    cursor.execute("SET LOCAL enable_hashjoin = off")
-    cursor.execute("SET LOCAL enable_mergejoin = off")
     # The per-message subqueries inflate cost estimates past jit_above_cost:
     # compiling each statement took ~0.3 s, longer than running it.
     cursor.execute("SET LOCAL jit = off")
 
 
-def _apply(
-    table: str, rows: list[tuple[Any, ...]], resource_id: str, affected: _Affected
-) -> None:
-    if not rows:
+def _apply(window: _Window, resource_id: str, affected: _Affected) -> None:
+    """Merge one window of all tables in one transaction: recipients first (the
+    message outcome is derived from them), then each message once, then
+    engagement."""
+    send = window.rows.get(SEND_MAIL, 0) > 0
+    status = window.rows.get(STATUS_UPDATE, 0) > 0
+    engage = window.rows.get(USER_ENGAGEMENT, 0) > 0
+    if not (send or status or engage):
         return
     with transaction.atomic(), connection.cursor() as cursor:
         _tune_merge(cursor)
-        _stage(cursor, table, rows)
-        if table == SEND_MAIL:
-            _merge_send(cursor, resource_id, affected)
-        elif table == STATUS_UPDATE:
-            merge_status_rows(
-                cursor, resource_id=resource_id, source="logs", affected=affected
-            )
-        else:
+        for table, present in (
+            (SEND_MAIL, send),
+            (STATUS_UPDATE, status),
+            (USER_ENGAGEMENT, engage),
+        ):
+            if present:
+                _stage(cursor, table, copy_text=window.copy[table])
+        if status:
+            _merge_recipients(cursor, source="logs", affected=affected)
+        if send or status:
+            _merge_messages(cursor, resource_id, affected, send=send, status=status)
+        if engage:
             _merge_engagement(cursor)
 
 
