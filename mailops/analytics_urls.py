@@ -17,4 +17,6 @@ urlpatterns = [
     path("alerts/", views.alerts, name="analytics_alerts"),
     path("alerts/settings/", views.alert_settings, name="analytics_alert_settings"),
     path("alerts/<int:pk>/acknowledge/", views.alert_ack, name="analytics_alert_ack"),
+    path("eventgrid/", views.eventgrid_settings, name="analytics_eventgrid"),
+    path("eventgrid/issue/", views.eventgrid_issue, name="analytics_eventgrid_issue"),
 ]

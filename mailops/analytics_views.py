@@ -252,3 +252,45 @@ def alert_settings(request: PortalRequest) -> HttpResponse:
     )
     messages.success(request, _("Alert settings saved."))
     return redirect("analytics_alerts")
+
+
+# --- Event Grid subscription URL ----------------------------------------------------------
+
+
+def _eventgrid_page(
+    request: PortalRequest, *, url: str = "", status: int = 200
+) -> HttpResponse:
+    from mailops.analytics.eventgrid import DELIVERY, ENGAGEMENT
+
+    response = render(
+        request,
+        "mailops/analytics_eventgrid.html",
+        {
+            "issued": bool(selectors.settings_for_tenant().eventgrid_secret_hash),
+            "last_event_at": selectors.last_eventgrid_event_at(),
+            "event_types": [DELIVERY, ENGAGEMENT],
+            "url": url,
+        },
+        status=status,
+    )
+    if url:
+        # The URL carries the secret: shown once, never cached.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@require_capability("mail.manage")
+def eventgrid_settings(request: PortalRequest) -> HttpResponse:
+    return _eventgrid_page(request)
+
+
+@require_POST
+@require_capability("mail.manage")
+def eventgrid_issue(request: PortalRequest) -> HttpResponse:
+    """Issue (or rotate) the webhook secret and show the subscription URL once;
+    the previous URL stops working at once."""
+    from mailops.analytics.eventgrid import eventgrid_secret_issue, eventgrid_url
+
+    secret = eventgrid_secret_issue(ctx=AuditContext.from_request(request))
+    return _eventgrid_page(request, url=eventgrid_url(secret))

@@ -26,6 +26,7 @@ from mailops.models import (
     DeliveryAggregate,
     EngagementEvent,
     MessageRecord,
+    ProcessedEvent,
     RecipientDomainClass,
     RecipientEvent,
     SmtpCredential,
@@ -755,3 +756,14 @@ def last_activity_by_device(since: dt.datetime) -> dict[int, dt.datetime]:
         .values("credential_id")
         .annotate(last=Max("bucket"))
     }
+
+
+def last_eventgrid_event_at() -> dt.datetime | None:
+    """When the newest Event Grid event reached the webhook (None: never).
+
+    Ids grow with arrival, so the primary key finds it without a scan."""
+    return (
+        ProcessedEvent.objects.order_by("-pk")
+        .values_list("received_at", flat=True)
+        .first()
+    )
