@@ -41,9 +41,11 @@ if str(ROOT) not in sys.path:
 from bench.common import (  # noqa: E402
     PG_SERVER,
     bench_env,
+    cpu_seconds,
     drop_database,
     recreate_database,
     run_command,
+    tree_rss_mb,
 )
 
 BENCH_DB = "portal_bench_campaigns"
@@ -207,43 +209,6 @@ def _result(stdout: str) -> dict[str, Any]:
     return dict(json.loads(line[len(RESULT_MARKER) :]))
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """VmRSS of a process and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    total = 0.0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            with open(f"/proc/{current}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
-
-
-def _cpu_seconds(pid: int) -> float:
-    """user + system CPU seconds of a process so far (all its threads)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _counts() -> tuple[int, int]:
     import psycopg
 
@@ -364,7 +329,7 @@ def run() -> list[dict[str, Any]]:
                 def sample() -> None:
                     while not sampling.wait(0.2):
                         for w in workers:
-                            peak[w.pid] = max(peak[w.pid], _tree_rss_mb(w.pid))
+                            peak[w.pid] = max(peak[w.pid], tree_rss_mb(w.pid))
 
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
@@ -373,8 +338,7 @@ def run() -> list[dict[str, Any]]:
                     "emulator": [emu.proc.pid],
                 }
                 cpu_before = {
-                    k: sum(_cpu_seconds(p) for p in pids)
-                    for k, pids in cpu_pids.items()
+                    k: sum(cpu_seconds(p) for p in pids) for k, pids in cpu_pids.items()
                 }
                 _t, out = run_command(
                     [PYTHON, me, "--queue", str(setup["campaign_id"])],
@@ -392,7 +356,7 @@ def run() -> list[dict[str, Any]]:
                     time.sleep(0.5)
                 finished = time.time()
                 cpu = {
-                    k: sum(_cpu_seconds(p) for p in pids) - cpu_before[k]
+                    k: sum(cpu_seconds(p) for p in pids) - cpu_before[k]
                     for k, pids in cpu_pids.items()
                 }
                 sampling.set()

@@ -381,30 +381,46 @@ def campaign_cancel(campaign: Campaign, actor: AuditContext) -> Campaign:
     return campaign
 
 
+def _system_move(
+    campaign_id: int, *, action: str, to: str, when: str, **conditions: Any
+) -> Campaign | None:
+    """Move a campaign that matches ``conditions`` to ``to`` (stamping ``when``)
+    and audit it as the system; None when it did not match (someone was first).
+    Call inside a transaction."""
+    campaign = (
+        Campaign.objects.select_for_update()
+        .filter(pk=campaign_id, **conditions)
+        .first()
+    )
+    if campaign is None:
+        return None
+    before = campaign.state
+    campaign.state = to
+    setattr(campaign, when, timezone.now())
+    campaign.save(update_fields=["state", when])
+    audit_record(
+        ctx=SYSTEM,
+        action=action,
+        target=campaign,
+        before={"state": before},
+        after={"state": to},
+    )
+    return campaign
+
+
 def campaign_start_due(campaign_id: int) -> bool:
     """Start a scheduled campaign whose time has come; True if it started."""
     with transaction.atomic():
-        campaign = (
-            Campaign.objects.select_for_update()
-            .filter(
-                pk=campaign_id,
-                state=Campaign.State.SCHEDULED,
-                scheduled_at__lte=timezone.now(),
-            )
-            .first()
+        campaign = _system_move(
+            campaign_id,
+            action="campaign.start",
+            to=Campaign.State.RUNNING,
+            when="started_at",
+            state=Campaign.State.SCHEDULED,
+            scheduled_at__lte=timezone.now(),
         )
         if campaign is None:
             return False
-        campaign.state = Campaign.State.RUNNING
-        campaign.started_at = timezone.now()
-        campaign.save(update_fields=["state", "started_at"])
-        audit_record(
-            ctx=SYSTEM,
-            action="campaign.start",
-            target=campaign,
-            before={"state": Campaign.State.SCHEDULED},
-            after={"state": Campaign.State.RUNNING},
-        )
         _kick_on_commit(campaign)
     return True
 
@@ -424,24 +440,14 @@ def campaign_finish_if_done(campaign_id: int) -> bool:
             ],
         ).exists():
             return False
-        campaign = (
-            Campaign.objects.select_for_update()
-            .filter(pk=campaign_id, state=Campaign.State.RUNNING)
-            .first()
-        )
-        if campaign is None:
-            return False
-        campaign.state = Campaign.State.COMPLETED
-        campaign.finished_at = timezone.now()
-        campaign.save(update_fields=["state", "finished_at"])
-        audit_record(
-            ctx=SYSTEM,
+        campaign = _system_move(
+            campaign_id,
             action="campaign.complete",
-            target=campaign,
-            before={"state": Campaign.State.RUNNING},
-            after={"state": Campaign.State.COMPLETED},
+            to=Campaign.State.COMPLETED,
+            when="finished_at",
+            state=Campaign.State.RUNNING,
         )
-    return True
+    return campaign is not None
 
 
 # --- test send --------------------------------------------------------------------------
