@@ -461,3 +461,67 @@ def test_delivery_results_and_usage_come_from_analytics(env):
         assert usage.billable_emails == sum(r.unique_recipients for r in day_records)
         assert usage.billable_emails >= 6
         assert emu is not None
+
+
+def test_a_refused_message_fails_without_retries(env):
+    from mailops.campaigns import services
+    from mailops.models import CampaignRecipient, ListRecipient
+
+    emu, _fp, sender = env
+    with schema_context("alpha"):
+        recipient_list = make_list(3)
+        # An address the list import would have refused; ACS answers 400.
+        ListRecipient.objects.filter(email="user1@delivered.example").update(
+            email="not an address"
+        )
+        campaign = services.campaign_queue(
+            make_campaign(sender, recipient_list), OWNER_CTX
+        )
+        run_inline(campaign)
+        assert _counts(campaign) == {"accepted": 2, "failed": 1}
+        failed = CampaignRecipient.objects.get(campaign=campaign, state="failed")
+        assert failed.attempts == 1
+        assert failed.error_code != ""
+        assert failed.accepted_at is None
+
+
+def test_an_event_grid_batch_reconciles_campaign_recipients(
+    env, django_capture_on_commit_callbacks
+):
+    from mailops.analytics.eventgrid import eventgrid_receive
+    from mailops.campaigns import services
+    from mailops.models import CampaignRecipient
+
+    _emu, _fp, sender = env
+    with schema_context("alpha"):
+        campaign = services.campaign_queue(
+            make_campaign(sender, make_list(2)), OWNER_CTX
+        )
+        run_inline(campaign)
+        op = str(uuid.uuid3(campaign.uuid, "2"))
+        at = timezone.now()
+        event = {
+            "id": str(uuid.uuid4()),
+            "topic": "/subscriptions/x/resourceGroups/rg/providers/"
+            "Microsoft.Communication/communicationServices/acs-alpha",
+            "subject": f"sender/{sender.address}/message/{op}",
+            "eventType": "Microsoft.Communication.EmailDeliveryReportReceived",
+            "eventTime": at.isoformat(),
+            "dataVersion": "1.0",
+            "metadataVersion": "1",
+            "data": {
+                "sender": sender.address,
+                "recipient": "user1@delivered.example",
+                "messageId": op,
+                "status": "Bounced",
+                "deliveryStatusDetails": {"statusMessage": "550 5.1.1 no such user"},
+                "deliveryAttemptTimeStamp": at.isoformat().replace("+00:00", "Z"),
+            },
+        }
+        # when: the webhook applies a batch (the reconcile is queued on commit)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert eventgrid_receive([event]) == 1
+        # then
+        row = CampaignRecipient.objects.get(campaign=campaign, seq=2)
+        assert (row.state, row.delivery_status) == ("bounced", "Bounced")
+        assert _counts(campaign) == {"accepted": 1, "bounced": 1}
