@@ -249,6 +249,8 @@ JA_CAMPAIGNS_UI: dict[tuple[str | None, str], str] = {
     (None, "Any time"): "指定しない（いつでも）",
     (None, "Custom window (JST)"): "時間帯を指定（日本時間）",
     ("send window", "Custom"): "時間帯を指定",
+    ("send window", "From"): "開始時刻",
+    ("send window", "Until"): "終了時刻",
     (None, "Days"): "曜日",
     (None, "Mon"): "月",
     (None, "Tue"): "火",

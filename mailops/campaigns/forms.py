@@ -160,10 +160,18 @@ class ScheduleForm(forms.Form):
         initial="business",
     )
     start_hour = forms.TypedChoiceField(
-        label=_("From"), choices=HOUR_CHOICES, coerce=int, initial=9, required=False
+        label=pgettext_lazy("send window", "From"),
+        choices=HOUR_CHOICES,
+        coerce=int,
+        initial=9,
+        required=False,
     )
     end_hour = forms.TypedChoiceField(
-        label=_("Until"), choices=HOUR_CHOICES, coerce=int, initial=18, required=False
+        label=pgettext_lazy("send window", "Until"),
+        choices=HOUR_CHOICES,
+        coerce=int,
+        initial=18,
+        required=False,
     )
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Days"),

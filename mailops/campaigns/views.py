@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from mailops import csvio
 from mailops.analytics.bounces import explain
@@ -167,6 +168,9 @@ def list_detail(request: PortalRequest, pk: int) -> HttpResponse:
     recipient_list = _get_list_for_user(request, pk)
     template = "mailops/campaigns/list_detail.html"
     if request.htmx and request.GET.get("part") == "status":
+        if recipient_list.state != RecipientList.State.VALIDATING:
+            # The check finished: the whole page changes (counts, rows, choice).
+            return HttpResponseClientRefresh()
         template += "#status"
     return render(request, template, _list_context(request, recipient_list))
 

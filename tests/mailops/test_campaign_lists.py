@@ -313,3 +313,32 @@ def test_200k_rows_validate_with_flat_memory(tmp_path, settings):
     assert peak < 8 * 1024 * 1024, (
         f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.0f} MB file"
     )
+
+
+def test_large_file_is_validated_by_the_task_after_commit(
+    settings, django_capture_on_commit_callbacks
+):
+    # given a file above the in-request limit
+    settings.RECIPIENT_LIST_SYNC_MAX_BYTES = 10
+    rl = lists.recipient_list_upload(
+        ctx=OWNER_CTX, name="x", upload=_upload(JA_CSV, "cp932")
+    )
+    # when confirmed, the list waits for the task queued on commit
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        translation.override("ja"),  # the user's language at confirm time
+    ):
+        rl = lists.recipient_list_confirm(
+            ctx=OWNER_CTX,
+            recipient_list=rl,
+            encoding="cp932",
+            email_column="メールアドレス",
+        )
+    assert rl.state == "validating"
+    assert len(callbacks) == 1
+    # then the (eager) task validates it, with reasons in the user's language
+    callbacks[0]()
+    rl.refresh_from_db()
+    assert (rl.state, rl.valid_count, rl.invalid_count) == ("validated", 4, 1)
+    detail = ListRejection.objects.get(recipient_list=rl, reason="duplicate").detail
+    assert "行目と同じアドレス" in detail

@@ -336,3 +336,44 @@ def test_results_explain_bounces_and_export(owner_a_client):
     assert "hanako@example.co.jp" in text
     listing = owner_a_client.get("/campaigns/").content.decode()
     assert "価格改定のお知らせ" in listing
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_list_pages_use_a_fixed_number_of_queries(owner_a_client):
+    from mailops.campaigns import services as engine
+
+    with schema_context(TENANT_A):
+        campaign = make_draft()
+        engine.campaign_queue(campaign, OWNER_CTX)
+    results = f"/campaigns/{campaign.pk}/recipients/"
+    one = (_queries(owner_a_client, "/campaigns/"), _queries(owner_a_client, results))
+    # when there are more campaigns, and more recipients with delivery events
+    with schema_context(TENANT_A):
+        for i in range(3):
+            extra = Campaign.objects.create(
+                name=f"c{i}",
+                sender=campaign.sender,
+                recipient_list=campaign.recipient_list,
+                subject="s",
+                body_text="b",
+            )
+            engine.campaign_queue(extra, OWNER_CTX)
+        for r in CampaignRecipient.objects.filter(campaign=campaign):
+            RecipientEvent.objects.create(
+                message_id=str(r.operation_id),
+                recipient=r.email,
+                recipient_domain="example.co.jp",
+                status="Delivered",
+                status_at=r.campaign.queued_at,
+            )
+    # then the pages run the same number of queries
+    many = (_queries(owner_a_client, "/campaigns/"), _queries(owner_a_client, results))
+    assert many == one
