@@ -38,7 +38,9 @@ All bodies are JSON.  Routes:
 * ``GET  /_emulator/logstore`` / ``POST /_emulator/logstore {"max_rows"?,
   "max_bytes"?}`` read/lower the Log Analytics result limits of the running
   emulator (default 500,000 rows / 64 MB), so clients can be tested against a
-  truncated (``PartialError``) result without generating millions of rows.  Not
+  truncated (``PartialError``) result without generating millions of rows;
+  ``"drop_every": N`` hides every Nth stored row from log queries but not from
+  metrics (a diagnostic setting losing records; 0 turns it off).  Not
   persisted; ``reset`` restores the defaults.
 * ``POST /_emulator/dns/zones {"zone"}``; ``GET /_emulator/dns/records?zone=``;
   ``POST /_emulator/dns/records {"name", "type", "values", "ttl"?}`` (replaces that
@@ -167,7 +169,11 @@ class Admin:
     def _logstore_body(self) -> dict[str, Any]:
         store = self.emu.logstore
         assert store is not None
-        return {"max_rows": store.max_rows, "max_bytes": store.max_bytes}
+        return {
+            "max_rows": store.max_rows,
+            "max_bytes": store.max_bytes,
+            "drop_every": store.drop_every,
+        }
 
     async def get_logstore(self, request: web.Request) -> web.Response:
         if self.emu.logstore is None:
@@ -180,11 +186,13 @@ class Admin:
             return _bad("the log store is not enabled", 404)
         try:
             data = await _json(request)
-            if set(data) - {"max_rows", "max_bytes"}:
-                raise ValueError("allowed keys: max_rows, max_bytes")
+            if set(data) - {"max_rows", "max_bytes", "drop_every"}:
+                raise ValueError("allowed keys: max_rows, max_bytes, drop_every")
             values = {k: int(v) for k, v in data.items()}
-            if any(v < 1 for v in values.values()):
+            if any(v < 1 for k, v in values.items() if k != "drop_every"):
                 raise ValueError("limits must be >= 1")
+            if values.get("drop_every", 0) < 0:
+                raise ValueError("drop_every must be >= 0")
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
         store.set_limits(**values)

@@ -268,6 +268,9 @@ class LogStore:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self._initial_limits = (max_rows, max_bytes)
+        # Emulator knob: hide every Nth stored row from Log Analytics queries
+        # (not from metrics), as when a diagnostic setting drops log records.
+        self.drop_every = 0
         self.timeout_s = timeout_s
         self.region = region
         self._lock = threading.Lock()
@@ -277,13 +280,21 @@ class LogStore:
 
     # -- connections / schema --
     def set_limits(
-        self, *, max_rows: int | None = None, max_bytes: int | None = None
+        self,
+        *,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+        drop_every: int | None = None,
     ) -> None:
-        """Change the result limits (admin API; tests of truncated results)."""
+        """Change the result limits (admin API; tests of truncated results), or
+        hide every ``drop_every``-th row from queries (0: none; tests of logs
+        that disagree with metrics)."""
         if max_rows is not None:
             self.max_rows = max_rows
         if max_bytes is not None:
             self.max_bytes = max_bytes
+        if drop_every is not None:
+            self.drop_every = drop_every
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
@@ -340,6 +351,7 @@ class LogStore:
 
     def reset(self) -> None:
         self.max_rows, self.max_bytes = self._initial_limits
+        self.drop_every = 0
         with self._lock:
             for table in TABLES:
                 self._conn.execute(f"DELETE FROM {kql.q(table)}")
@@ -547,6 +559,8 @@ class LogStore:
             conds.append(
                 "(" + " OR ".join(f"({a})" for a in alts) + ")" if alts else "0"
             )
+        if self.drop_every > 0:
+            conds.append(f"rowid % {int(self.drop_every)} <> 0")
         where = " AND ".join(conds)
         return lambda _table: where
 

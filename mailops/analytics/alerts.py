@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -36,6 +37,9 @@ from portal.integrations.azure.errors import AzureError
 from tenants.alerts import alert_raise, alert_resolve
 from tenants.models import Alert
 
+if TYPE_CHECKING:
+    from mailops.analytics.ingest import CrossCheck
+
 logger = logging.getLogger(__name__)
 
 BOUNCE_RATE = "analytics.bounce_rate"
@@ -45,6 +49,9 @@ RATE_LIMIT = "analytics.rate_limit"
 STUCK = "analytics.stuck"
 NO_LOGS = "analytics.no_logs"
 INGEST_STALLED = "analytics.ingest_stalled"
+# Raised and cleared by ingestion (it needs Azure Monitor, which evaluate_alerts
+# never calls), so it is not among the KINDS that alerts_run resolves.
+METRICS_MISMATCH = "analytics.metrics_mismatch"
 KINDS = (
     BOUNCE_RATE,
     FAILURE_SPIKE,
@@ -317,6 +324,35 @@ def _telemetry(now: dt.datetime) -> list[Finding]:
     return findings
 
 
+def metrics_mismatch_record(check: CrossCheck) -> None:
+    """Telemetry watchdog, metrics side: open (or refresh) the alert while the
+    ingested delivery statuses disagree with Azure Monitor's metric; resolve it
+    once they agree again."""
+    if not check.mismatch:
+        alert_resolve(kind=METRICS_MISMATCH, cause_key="DeliveryStatusUpdate")
+        return
+    start = timezone.localtime(check.start, selectors.JST).strftime("%Y-%m-%d %H:%M")
+    end = timezone.localtime(check.end, selectors.JST).strftime("%Y-%m-%d %H:%M")
+    alert_raise(
+        kind=METRICS_MISMATCH,
+        cause_key="DeliveryStatusUpdate",
+        severity=Alert.Severity.WARNING,
+        title=_("Delivery logs and Azure Monitor metrics disagree"),
+        detail=_(
+            "From %(start)s to %(end)s Azure Monitor counted %(metric)d delivery "
+            "status updates, but %(ingested)d arrived through Log Analytics. "
+            "Log records may be lost: check the diagnostic setting of the "
+            "Communication Service and the workspace's daily cap."
+        )
+        % {
+            "start": start,
+            "end": end,
+            "metric": check.metric,
+            "ingested": check.ingested,
+        },
+    )
+
+
 def evaluate_alerts(*, now: dt.datetime | None = None) -> list[Finding]:
     """The alert conditions that hold now in the current schema (reads only)."""
     now = now or timezone.now()
@@ -400,4 +436,11 @@ def alerts_run(*, now: dt.datetime | None = None) -> AlertRun:
     return run
 
 
-__all__ = ["KINDS", "AlertRun", "Finding", "alerts_run", "evaluate_alerts"]
+__all__ = [
+    "KINDS",
+    "AlertRun",
+    "Finding",
+    "alerts_run",
+    "evaluate_alerts",
+    "metrics_mismatch_record",
+]
