@@ -184,6 +184,11 @@ JA_CAMPAIGNS_UI: dict[tuple[str | None, str], str] = {
         "Import a recipient list to see its columns here.",
     ): "宛先リストを取り込むと、ここに列が表示されます。",
     (None, "Save draft"): "下書きを保存",
+    (None, "Campaign name"): "配信名",
+    (
+        None,
+        "Only you see it, e.g. 2026年12月 価格改定",
+    ): "管理用の名前で、宛先には表示されません（例: 2026年12月 価格改定）",
     (None, "The draft was saved."): "下書きを保存しました。",
     (
         None,

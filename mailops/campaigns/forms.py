@@ -128,6 +128,8 @@ class CampaignForm(forms.ModelForm):
         self.fields["recipient_list"].queryset = RecipientList.objects.filter(
             state=RecipientList.State.READY
         )
+        self.fields["name"].label = _("Campaign name")
+        self.fields["name"].help_text = _("Only you see it, e.g. 2026年12月 価格改定")
         self.fields["body_text"].label = _("Body (plain text)")
         self.fields["body_html"].label = _("Body (HTML, optional)")
 

@@ -377,3 +377,33 @@ def test_list_pages_use_a_fixed_number_of_queries(owner_a_client):
     # then the pages run the same number of queries
     many = (_queries(owner_a_client, "/campaigns/"), _queries(owner_a_client, results))
     assert many == one
+
+
+def test_test_send_refuses_more_than_50_addresses(owner_a_client):
+    with schema_context(TENANT_A):
+        campaign = make_draft()
+    extra = "\n".join(f"user{i}@example.jp" for i in range(50))
+    response = owner_a_client.post(
+        f"/campaigns/{campaign.pk}/test/", {"row": "1", "extra": extra}
+    )
+    assert response.status_code == 400
+    assert "50" in response.content.decode()
+    bad = owner_a_client.post(
+        f"/campaigns/{campaign.pk}/test/", {"row": "1", "extra": "not-an-address"}
+    )
+    assert bad.status_code == 400
+    assert "not-an-address" in bad.content.decode()
+
+
+def test_draft_of_another_state_cannot_be_edited(owner_a_client):
+    with schema_context(TENANT_A):
+        campaign = make_draft()
+        from mailops.campaigns import services as engine
+
+        engine.campaign_queue(campaign, OWNER_CTX)
+    response = owner_a_client.post(
+        f"/campaigns/{campaign.pk}/edit/", {"name": "changed"}
+    )
+    assert response.status_code == 302
+    with schema_context(TENANT_A):
+        assert Campaign.objects.get().name == "価格改定のお知らせ"
