@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from mailops.campaigns.services import operation_id_for
 from portal.celery import app as celery_app
 from tests.mailops.campaign_data import (
     clear_limiter_keys,
@@ -331,3 +332,39 @@ def test_the_beat_tick_starts_a_due_scheduled_campaign(workers):
     # then: the campaign started and was sent
     _wait(lambda: _state(campaign.pk) == "completed", 60, group, "completion")
     assert _counts(campaign.pk) == {"accepted": 10}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_grid_reconcile_runs_on_the_worker(workers):
+    from django.db import transaction
+
+    from mailops.campaigns.tasks import campaigns_reconcile_soon
+    from mailops.models import RecipientEvent
+
+    group, emu, fp, sender = workers
+    group.start("w1")
+    campaign = _queue(sender, 5)
+    _wait(lambda: _state(campaign.pk) == "completed", 60, group, "completion")
+    with schema_context("alpha"):
+        # given: bounces arrived through Event Grid (as eventgrid_receive stores them)
+        RecipientEvent.objects.bulk_create(
+            RecipientEvent(
+                message_id=str(operation_id_for(campaign.uuid, seq)),
+                recipient=f"user{seq - 1}@delivered.example",
+                recipient_domain="delivered.example",
+                status="Bounced",
+                status_at=timezone.now(),
+                source="eventgrid",
+            )
+            for seq in (1, 2)
+        )
+        # when: the receiver asks for a reconcile (queued on commit)
+        with transaction.atomic():
+            campaigns_reconcile_soon()
+    # then: the worker moved exactly those recipients
+    _wait(
+        lambda: _counts(campaign.pk) == {"bounced": 2, "accepted": 3},
+        30,
+        group,
+        "the reconcile task",
+    )
