@@ -61,6 +61,11 @@ def _get_campaign_for_user(request: PortalRequest, pk: int) -> Campaign:
     )
 
 
+def _field_error(form: Any, exc: ServiceError) -> None:
+    """Show a service's refusal next to the field it names, else above the form."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
 def _page(request: PortalRequest, queryset: Any) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -194,7 +199,7 @@ def list_confirm(request: PortalRequest, pk: int) -> HttpResponse:
                 ctx=_ctx(request), recipient_list=recipient_list, **form.cleaned_data
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            _field_error(form, exc)
         else:
             return redirect("campaign_list_detail", pk=pk)
     return render(
@@ -275,7 +280,7 @@ def _save_compose(request: PortalRequest, campaign: Campaign | None) -> HttpResp
                 ],
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            _field_error(form, exc)
         else:
             messages.success(request, _("The draft was saved."))
             return redirect("campaign_detail", pk=campaign.pk)
@@ -419,7 +424,7 @@ def campaign_schedule(request: PortalRequest, pk: int) -> HttpResponse:
                 rate_cap_per_minute=form.cleaned_data["rate_cap_per_minute"],
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            _field_error(form, exc)
         else:
             return redirect("campaign_confirm", pk=pk)
     return render(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TENANT_A, client_for
+from tests.browser.test_mailops_journey import _login_as
 from tests.integration.test_campaign_worker import workers  # noqa: F401
 from tests.mailops.campaign_data import outbox_ops
 from tests.mailops.conftest import acs, verified_domain  # noqa: F401
@@ -48,16 +48,6 @@ def private_dir(settings, tmp_path):
     return settings.PORTAL_PRIVATE_MEDIA_DIR
 
 
-def _login(context, live_server, personas) -> str:
-    client = client_for(personas.host_a, personas.owner_a, schema=TENANT_A)
-    port = live_server.url.rsplit(":", 1)[1]
-    base = f"http://alpha.localhost:{port}"
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
-    )
-    return base
-
-
 def _sent(page) -> int:
     return int(page.locator("#progress").get_attribute("data-sent") or 0)
 
@@ -80,7 +70,7 @@ def test_bulk_notification_journey(
     page = context.new_page()
     page.set_default_timeout(20000)
     page.on("dialog", lambda dialog: dialog.accept())
-    base = _login(context, live_server, personas)
+    base = _login_as(page, context, live_server, personas)
 
     # 1. upload a Shift_JIS list through the navigation entry
     page.goto(f"{base}/")
@@ -163,14 +153,20 @@ def test_bulk_notification_journey(
     page.locator("#send-button").click()
     page.wait_for_url(campaign_url)
 
-    # 7. watch the progress bar move (htmx polling), then pause
-    page.wait_for_function(
-        "() => Number(document.querySelector('#progress').dataset.sent) > 0"
-    )
-    first = _sent(page)
-    page.wait_for_function(
-        f"() => Number(document.querySelector('#progress').dataset.sent) > {first}"
-    )
+    # 7. watch the progress bar move (htmx polling), then pause. Generous waits:
+    # the worker shares two CPUs with the browser, the server and PostgreSQL.
+    try:
+        page.wait_for_function(
+            "() => Number(document.querySelector('#progress').dataset.sent) > 0",
+            timeout=60000,
+        )
+        first = _sent(page)
+        page.wait_for_function(
+            f"() => Number(document.querySelector('#progress').dataset.sent) > {first}",
+            timeout=60000,
+        )
+    except Exception as exc:
+        raise AssertionError(f"the progress bar did not move\n{group.log()}") from exc
     page.screenshot(path=str(shots / "5-progress.png"), full_page=True)
     page.locator("#pause-button").click()
     page.locator("#progress[data-state=paused]").wait_for()
