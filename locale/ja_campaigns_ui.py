@@ -147,6 +147,10 @@ JA_CAMPAIGNS_UI: dict[tuple[str | None, str], str] = {
     (None, "Download rejected rows (CSV)"): "除外行をダウンロード（CSV）",
     (None, "No row was rejected."): "除外された行はありません。",
     (None, "First recipients"): "先頭の宛先",
+    (
+        None,
+        "The check could not finish. Upload the file again.",
+    ): "チェックを完了できませんでした。もう一度ファイルをアップロードしてください。",
     # --- compose ---
     (None, "Edit campaign"): "一斉配信を編集",
     (

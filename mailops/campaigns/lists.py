@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -479,11 +479,28 @@ def _reject_suppressed(cursor: Any, list_id: int) -> int:
     return count
 
 
-@app.task(bind=True, max_retries=3)
+VALIDATE_MAX_RETRIES = 3
+
+
+@app.task(bind=True, max_retries=VALIDATE_MAX_RETRIES)
 def recipient_list_validate_task(self: Any, list_id: int, language: str) -> None:
-    """Validate a large list in a worker; rejection reasons in the user's language."""
+    """Validate a large list in a worker; rejection reasons in the user's language.
+
+    A database or disk error rolls the whole check back; it is retried a few times,
+    then the list is marked failed so the page stops waiting.
+    """
     with translation.override(language):
-        recipient_list_validate(list_id=list_id)
+        try:
+            recipient_list_validate(list_id=list_id)
+        except (DatabaseError, OSError) as exc:
+            if self.request.retries < VALIDATE_MAX_RETRIES:
+                raise self.retry(
+                    exc=exc, countdown=settings.PORTAL_TASK_RETRY_SECONDS
+                ) from exc
+            _fail(
+                RecipientList.objects.get(pk=list_id),
+                _("The check could not finish. Upload the file again."),
+            )
 
 
 # --- the user's choice ----------------------------------------------------------------

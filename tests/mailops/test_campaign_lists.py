@@ -342,3 +342,51 @@ def test_large_file_is_validated_by_the_task_after_commit(
     assert (rl.state, rl.valid_count, rl.invalid_count) == ("validated", 4, 1)
     detail = ListRejection.objects.get(recipient_list=rl, reason="duplicate").detail
     assert "行目と同じアドレス" in detail
+
+
+def test_task_marks_the_list_failed_after_repeated_database_errors(
+    settings, monkeypatch
+):
+    from celery.exceptions import Retry
+    from django.db import DatabaseError
+
+    settings.RECIPIENT_LIST_SYNC_MAX_BYTES = 10
+    settings.PORTAL_TASK_RETRY_SECONDS = 0
+    rl = lists.recipient_list_upload(
+        ctx=OWNER_CTX, name="x", upload=_upload(JA_CSV, "cp932")
+    )
+    rl = lists.recipient_list_confirm(
+        ctx=OWNER_CTX,
+        recipient_list=rl,
+        encoding="cp932",
+        email_column="メールアドレス",
+    )
+    calls = []
+
+    def broken(*, list_id):
+        calls.append(list_id)
+        raise DatabaseError("disk full")
+
+    # Patched: a failing database cannot be produced on demand otherwise.
+    monkeypatch.setattr(lists, "recipient_list_validate", broken)
+    task = lists.recipient_list_validate_task
+    # an early attempt asks Celery to retry (the list still waits) ...
+    task.push_request(retries=0)
+    try:
+        with pytest.raises((Retry, DatabaseError)):
+            task.run(rl.pk, "en")
+    finally:
+        task.pop_request()
+    rl.refresh_from_db()
+    assert rl.state == "validating"
+    # ... and the last one gives up and says so
+    task.push_request(retries=lists.VALIDATE_MAX_RETRIES)
+    try:
+        task.run(rl.pk, "en")
+    finally:
+        task.pop_request()
+    rl.refresh_from_db()
+    assert len(calls) == 2
+    assert rl.state == "failed"
+    assert "Upload the file again" in rl.last_error
+    assert ListRecipient.objects.count() == 0
