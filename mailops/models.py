@@ -330,7 +330,8 @@ class MessageRecord(models.Model):
     resource_id = models.CharField(max_length=400)
     sent_at = models.DateTimeField(db_index=True)
     sender_address = models.CharField(max_length=320, blank=True, db_index=True)
-    sender_domain = models.CharField(max_length=253, blank=True, db_index=True)
+    # Indexed by msg_domain_time (leading column); no index of its own.
+    sender_domain = models.CharField(max_length=253, blank=True)
     credential = models.ForeignKey(
         SmtpCredential,
         null=True,
@@ -346,7 +347,8 @@ class MessageRecord(models.Model):
     unique_recipients = models.PositiveIntegerField(default=0)
     attachments = models.PositiveIntegerField(default=0)
     # Message-level outcome, derived from the recipients' latest statuses.
-    status = models.CharField(max_length=20, blank=True, db_index=True)
+    # Indexed by msg_status_time (leading column); no index of its own.
+    status = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-sent_at"]
@@ -370,7 +372,8 @@ class RecipientEvent(models.Model):
 
     message_id = models.CharField(max_length=64)
     recipient = models.CharField(max_length=320)
-    recipient_domain = models.CharField(max_length=253, db_index=True)
+    # Indexed by recipient_domain_time (leading column); no index of its own.
+    recipient_domain = models.CharField(max_length=253)
     domain_class = models.CharField(
         max_length=10,
         choices=RecipientDomainClass.choices,

@@ -53,7 +53,8 @@ def test_owner_sees_instructions_and_no_url_before_issuing(owner_a_client):
     assert "Microsoft.Communication.EmailDeliveryReportReceived" in body
     assert "Microsoft.Communication.EmailEngagementTrackingReportReceived" in body
     assert not URL_RE.search(body)
-    assert 'id="eventgrid-last"' in body
+    assert 'data-received="no"' in body
+    assert 'data-issued="no"' in body
 
 
 def test_issue_shows_the_url_once_and_stores_only_its_hash(owner_a_client, personas):
@@ -67,6 +68,7 @@ def test_issue_shows_the_url_once_and_stores_only_its_hash(owner_a_client, perso
     assert _stored_hash(TENANT_A) == hashlib.sha256(secret.encode()).hexdigest()
     # shown once: the page afterwards says it is issued but never shows it again
     again = owner_a_client.get(PAGE).content.decode()
+    assert 'data-issued="yes"' in again
     assert secret not in again
     assert not URL_RE.search(again)
     assert _hook(url, personas.host_a) == 200
@@ -99,7 +101,7 @@ def test_last_event_time_is_shown(owner_a_client, personas):
         at = ProcessedEvent.objects.get().received_at
     body = owner_a_client.get(PAGE).content.decode()
     assert timezone.localtime(at).strftime("%Y-%m-%d %H:%M") in body
-    assert "No event received yet" not in body
+    assert 'data-received="yes"' in body
 
 
 def test_viewer_gets_403_and_changes_nothing(viewer_a_client):
@@ -126,7 +128,7 @@ def test_other_tenant_url_is_404_and_rotation_stays_in_its_tenant(
 ):
     alpha = _issued_url(owner_a_client.post(ISSUE))
     # beta's owner sees beta's state, not alpha's
-    assert "Not issued yet" in owner_b_client.get(PAGE).content.decode()
+    assert 'data-issued="no"' in owner_b_client.get(PAGE).content.decode()
     beta = _issued_url(owner_b_client.post(ISSUE))
     # each URL works only on its own tenant's host
     assert _hook(alpha, personas.host_b) == 404
