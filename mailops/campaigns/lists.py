@@ -94,13 +94,13 @@ def _store(upload: UploadedFile) -> tuple[str, int]:
             if size > settings.RECIPIENT_LIST_MAX_BYTES:
                 out.close()
                 partial.unlink(missing_ok=True)
-                raise ServiceError(_too_large_message(), field="file")
+                raise ServiceError(too_large_message(), field="file")
             out.write(chunk)
     partial.rename(target)
     return relative, size
 
 
-def _too_large_message() -> str:
+def too_large_message() -> str:
     return _("The file is larger than %(mb)d MB. Split it into smaller files.") % {
         "mb": settings.RECIPIENT_LIST_MAX_BYTES // (1024 * 1024)
     }
@@ -110,7 +110,7 @@ def check_upload_size(content_length: int) -> None:
     """Refuse an upload by its declared size before Django spools it to disk."""
     # Multipart framing adds a little; allow 1 MB of it.
     if content_length > settings.RECIPIENT_LIST_MAX_BYTES + 1024 * 1024:
-        raise ServiceError(_too_large_message(), field="file")
+        raise ServiceError(too_large_message(), field="file")
 
 
 # --- reading the head of the file -----------------------------------------------------
@@ -206,7 +206,7 @@ def recipient_list_upload(
     """
     require(ctx, "campaigns.manage")
     if upload.size and upload.size > settings.RECIPIENT_LIST_MAX_BYTES:
-        raise ServiceError(_too_large_message(), field="file")
+        raise ServiceError(too_large_message(), field="file")
     relative, size = _store(upload)
     with transaction.atomic():
         recipient_list = RecipientList.objects.create(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -14,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -94,6 +97,27 @@ def list_index(request: PortalRequest) -> HttpResponse:
     )
 
 
+class _SizeLimitHandler(FileUploadHandler):
+    """Stops reading an upload as soon as it passes the size limit, so a huge
+    file (or one sent without a Content-Length) is never spooled to disk whole."""
+
+    too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > settings.RECIPIENT_LIST_MAX_BYTES:
+            self.too_large = True
+            # The rest of the body is read and dropped, so the user gets a page.
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+# The size check must run before anything reads the body, and CsrfViewMiddleware
+# reads it to find the token: so CSRF is checked inside, after the size check
+# (Django's documented pattern for changing upload handlers in a view).
+@csrf_exempt
 @require_POST
 @require_capability("campaigns.manage")
 def list_upload(request: PortalRequest) -> HttpResponse:
@@ -102,6 +126,13 @@ def list_upload(request: PortalRequest) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("campaign_lists")
+    limit = _SizeLimitHandler(request)
+    request.upload_handlers.insert(0, limit)
+    return _list_upload(request, limit)
+
+
+@csrf_protect
+def _list_upload(request: PortalRequest, limit: _SizeLimitHandler) -> HttpResponse:
     form = forms.ListUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -114,6 +145,9 @@ def list_upload(request: PortalRequest) -> HttpResponse:
             form.add_error("file", exc.message)
         else:
             return redirect("campaign_list_detail", pk=recipient_list.pk)
+    if limit.too_large:
+        form.errors.pop("file", None)
+        form.add_error("file", lists.too_large_message())
     return render(
         request,
         "mailops/campaigns/list_index.html",

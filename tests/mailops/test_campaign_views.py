@@ -407,3 +407,43 @@ def test_draft_of_another_state_cannot_be_edited(owner_a_client):
     assert response.status_code == 302
     with schema_context(TENANT_A):
         assert Campaign.objects.get().name == "価格改定のお知らせ"
+
+
+def test_oversized_upload_is_refused_before_it_is_stored(owner_a_client, settings):
+    # given a limit of 1 KiB (the declared size gets 1 MB of slack for the framing)
+    settings.RECIPIENT_LIST_MAX_BYTES = 1024
+    body = ("email\r\n" + "a@example.jp\r\n" * 8000).encode()
+    # when a 100 KB file arrives, the upload handler stops reading it
+    response = owner_a_client.post(
+        "/campaigns/lists/upload/",
+        {"name": "big", "file": SimpleUploadedFile("big.csv", body)},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="list-upload"' in page
+    assert "MB" in page.split('id="list-upload"', 1)[1]  # the size message
+    # and a declared size far over the limit is refused before anything is read
+    response = owner_a_client.post(
+        "/campaigns/lists/upload/", {"name": "x"}, CONTENT_LENGTH=str(5 * 1024 * 1024)
+    )
+    assert response.status_code == 302
+    with schema_context(TENANT_A):
+        assert RecipientList.objects.count() == 0
+    assert not list((settings.PORTAL_PRIVATE_MEDIA_DIR).rglob("*.csv"))
+
+
+def test_upload_still_needs_the_csrf_token(personas):
+    from django.test import Client
+
+    from tests.conftest import client_for
+
+    signed_in = client_for(personas.host_a, personas.owner_a, schema=TENANT_A)
+    client = Client(HTTP_HOST=personas.host_a, enforce_csrf_checks=True)
+    client.cookies = signed_in.cookies
+    response = client.post(
+        "/campaigns/lists/upload/",
+        {"name": "x", "file": SimpleUploadedFile("x.csv", CSV.encode("cp932"))},
+    )
+    assert response.status_code == 403
+    with schema_context(TENANT_A):
+        assert RecipientList.objects.count() == 0
