@@ -278,7 +278,7 @@ class _GeneratedCsv(io.RawIOBase):
         return n
 
 
-def test_200k_rows_validate_with_flat_memory(tmp_path, settings):
+def test_200k_rows_validate_with_flat_memory(tmp_path, settings, record_property):
     # given a ~200,000-row CP932 file written to disk in a stream
     rows = 200_000
     path = tmp_path / "big.csv"
@@ -306,6 +306,8 @@ def test_200k_rows_validate_with_flat_memory(tmp_path, settings):
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    record_property("peak_traced_bytes", peak)
+    record_property("file_bytes", size)
     # then every row is in, and Python never held more than a few MB
     assert rl.state == "validated"
     assert rl.valid_count == rows
