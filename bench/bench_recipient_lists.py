@@ -43,6 +43,7 @@ from bench.common import (  # noqa: E402
     drop_database,
     recreate_database,
     run_command,
+    tree_rss_mb,
 )
 
 BENCH_DB = "portal_bench_lists"
@@ -71,11 +72,7 @@ def write_csv(path: Path, rows: int) -> int:
 
 # --- worker: runs inside Django ---------------------------------------------------------
 def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return tree_rss_mb(os.getpid())
 
 
 class _PeakRss:
