@@ -588,16 +588,23 @@ def _changed_set(columns: dict[str, str]) -> str:
     return f"SET {sets}\nWHERE ({old}) IS DISTINCT FROM ({new})"
 
 
-# What the status rows of a batch say about each message.
+# What the status rows of a batch say about each message: first status time,
+# sender, and the latest message-level status (one sort for the whole batch; an
+# ordered aggregate would sort each message's rows separately).
 _STATUS_BY_MESSAGE = """
-    SELECT message_id, min(t) AS t,
-        max(CASE WHEN suser <> '' AND sdomain <> ''
-            THEN lower(suser || '@' || sdomain) ELSE '' END) AS sender,
-        max(lower(sdomain)) AS sdomain,
-        (array_agg(status ORDER BY t DESC)
-            FILTER (WHERE recipient = ''))[1] AS level
-    FROM _ing_status WHERE message_id <> ''
-    GROUP BY message_id
+    SELECT a.*, lvl.status AS level
+    FROM (
+        SELECT message_id, min(t) AS t,
+            max(CASE WHEN suser <> '' AND sdomain <> ''
+                THEN lower(suser || '@' || sdomain) ELSE '' END) AS sender,
+            max(lower(sdomain)) AS sdomain
+        FROM _ing_status WHERE message_id <> ''
+        GROUP BY message_id
+    ) a LEFT JOIN (
+        SELECT DISTINCT ON (message_id) message_id, status
+        FROM _ing_status WHERE message_id <> '' AND recipient = ''
+        ORDER BY message_id, t DESC
+    ) lvl USING (message_id)
 """
 
 # The same shape, for a batch without status rows (``_ing_status`` not staged).
