@@ -162,6 +162,23 @@ RETURNING id, email, data, operation_id, attempts, claimed_at
 """
 
 
+def in_flight_wait(campaign_id: int) -> float:
+    """Seconds until the oldest row being sent elsewhere may be reclaimed."""
+    oldest = (
+        CampaignRecipient.objects.filter(
+            campaign_id=campaign_id, state=CampaignRecipient.State.SENDING
+        )
+        .order_by("claimed_at")
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return 1.0
+    lease = float(settings.CAMPAIGN_SENDING_LEASE_SECONDS)
+    left = lease - (timezone.now() - oldest).total_seconds()
+    return max(1.0, min(left + 0.5, lease))
+
+
 def reclaim_stale(campaign_id: int) -> int:
     """Re-queue rows claimed by a worker that stopped (lease over); returns count.
 
@@ -414,8 +431,14 @@ def campaign_dispatch(
             if len(rows) < granted:
                 run.limiter.release(granted - len(rows))
             if not rows:
-                services.campaign_finish_if_done(campaign_id)
-                return DispatchResult("done", sent=sent)
+                if services.campaign_finish_if_done(campaign_id):
+                    return DispatchResult("done", sent=sent, note="completed")
+                # Rows are in flight elsewhere; if their worker died, they come
+                # back when their lease ends: look again then, so the campaign
+                # finishes without waiting for the beat tick.
+                return DispatchResult(
+                    "later", in_flight_wait(campaign_id), sent=sent, note="in flight"
+                )
             outcomes = run.send(rows)
             counts = record(rows, outcomes)
             sent += counts.get(CampaignRecipient.State.ACCEPTED, 0)
