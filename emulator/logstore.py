@@ -595,32 +595,55 @@ class LogStore:
         # The size limit counts each row as ``json.dumps(row)`` (", " between
         # cells); a compact batch encoding is shorter by one byte per separator.
         extra = max(len(types) - 1, 0)
+        # All-string results (log projections) are encoded by SQLite itself, one
+        # json_array() text per row. Its output equals Python's compact
+        # json.dumps for printable ASCII; a batch with anything else (non-ASCII,
+        # DEL) is decoded again and encoded by Python, so the bytes never differ.
+        native = encoded and bool(types) and all(t == "string" for t in types)
+        sql = compiled.sql
+        if native:
+            cells = ", ".join(kql.q(n) for n, _ in compiled.columns)
+            sql = f"SELECT json_array({cells}) FROM ({sql})"
         chunks: list[str] = []  # encoded batches, without their brackets
         rows: list[list[object]] = []
         count = 0
         partial: str | None = None
         size = 0
         try:
-            cur = conn.execute(compiled.sql + f" LIMIT {int(self.max_rows) + 1}")
+            cur = conn.execute(sql + f" LIMIT {int(self.max_rows) + 1}")
             while partial is None:
                 fetched = cur.fetchmany(5000)
                 if not fetched:
                     break
                 batch: list[Any] = fetched[: max(self.max_rows - count, 0)]
                 too_many = len(batch) < len(fetched)
-                if convert or not encoded:
-                    batch = [wire(raw) for raw in batch]
-                text = json.dumps(batch, separators=(",", ":"))
-                grown = len(text) - 1 - len(batch) + len(batch) * extra
+                as_text = False
+                if native:
+                    batch = [raw[0] for raw in batch]
+                    inner = ",".join(batch)
+                    as_text = inner.isascii() and "\x7f" not in inner
+                    if not as_text:
+                        batch = [json.loads(row) for row in batch]
+                if as_text:
+                    grown = len(inner) - max(len(batch) - 1, 0) + len(batch) * extra
+                else:
+                    if convert or not encoded:
+                        batch = [wire(raw) for raw in batch]
+                    inner = json.dumps(batch, separators=(",", ":"))[1:-1]
+                    grown = len(inner) + 1 - len(batch) + len(batch) * extra
                 if batch and size + grown > self.max_bytes:
                     keep = 0
                     for row in batch:
-                        size += len(json.dumps(row))
+                        size += len(row) + extra if as_text else len(json.dumps(row))
                         if size > self.max_bytes:
                             break
                         keep += 1
                     batch = batch[:keep]
-                    text = json.dumps(batch, separators=(",", ":"))
+                    inner = (
+                        ",".join(batch)
+                        if as_text
+                        else json.dumps(batch, separators=(",", ":"))[1:-1]
+                    )
                     partial = (
                         "Query result set has exceeded the internal data size "
                         f"limit {self.max_bytes} (E_QUERY_RESULT_SET_TOO_LARGE; "
@@ -638,7 +661,7 @@ class LogStore:
                 if not batch:
                     continue
                 if encoded:
-                    chunks.append(text[1:-1])
+                    chunks.append(inner)
                 else:
                     rows.extend(batch)
         except sqlite3.OperationalError as exc:

@@ -591,21 +591,31 @@ def _changed_set(columns: dict[str, str]) -> str:
 # What the status rows of a batch say about each message: first status time,
 # sender, and the latest message-level status (one sort for the whole batch; an
 # ordered aggregate would sort each message's rows separately).
-_STATUS_BY_MESSAGE = """
+def _status_by_message(rows: str = "_ing_status") -> str:
+    return f"""
     SELECT a.*, lvl.status AS level
     FROM (
         SELECT message_id, min(t) AS t,
             max(CASE WHEN suser <> '' AND sdomain <> ''
                 THEN lower(suser || '@' || sdomain) ELSE '' END) AS sender,
             max(lower(sdomain)) AS sdomain
-        FROM _ing_status WHERE message_id <> ''
+        FROM {rows} r WHERE message_id <> ''
         GROUP BY message_id
     ) a LEFT JOIN (
         SELECT DISTINCT ON (message_id) message_id, status
-        FROM _ing_status WHERE message_id <> '' AND recipient = ''
+        FROM {rows} r WHERE message_id <> '' AND recipient = ''
         ORDER BY message_id, t DESC
     ) lvl USING (message_id)
 """
+
+
+# Status rows of messages without a SendMail row in the batch (hash anti-join):
+# only these are aggregated for the status-only statement.
+_STATUS_WITHOUT_SEND = """(
+    SELECT * FROM _ing_status x
+    WHERE NOT EXISTS (SELECT 1 FROM _ing_send s WHERE s.message_id = x.message_id)
+)"""
+
 
 # The same shape, for a batch without status rows (``_ing_status`` not staged).
 _NO_STATUS = """
@@ -673,7 +683,7 @@ def _merge_messages(
             WITH snd AS (
                 SELECT DISTINCT ON (message_id) * FROM _ing_send
                 WHERE message_id <> '' ORDER BY message_id, t
-            ), st AS ({_STATUS_BY_MESSAGE if status else _NO_STATUS}),
+            ), st AS ({_status_by_message() if status else _NO_STATUS}),
             creds AS ({_CREDENTIAL_MAP}),
             r AS (
                 SELECT snd.*, coalesce(st.sender, '') AS sender,
@@ -711,15 +721,10 @@ def _merge_messages(
     if not status:
         return
     # Messages of the status rows without a SendMail row in this batch.
-    without_send = (
-        "WHERE NOT EXISTS (SELECT 1 FROM _ing_send s "
-        "WHERE s.message_id = st.message_id)"
-        if send
-        else ""
-    )
+    rows = _STATUS_WITHOUT_SEND if send else "_ing_status"
     cursor.execute(
         f"""
-        WITH st AS ({_STATUS_BY_MESSAGE}), creds AS ({_CREDENTIAL_MAP})
+        WITH st AS ({_status_by_message(rows)}), creds AS ({_CREDENTIAL_MAP})
         INSERT INTO mailops_messagerecord AS m (
             message_id, resource_id, sent_at, sender_address, sender_domain,
             traffic_source, size_mb, to_count, cc_count, bcc_count,
@@ -728,7 +733,7 @@ def _merge_messages(
             left(st.sdomain, 253), '', 0, 0, 0, 0, 0, 0,
             left(coalesce({_OUTCOME.format(msg="st")}, st.level, ''), 20),
             creds.id
-        FROM st LEFT JOIN creds ON creds.address = st.sender {without_send}
+        FROM st LEFT JOIN creds ON creds.address = st.sender
         ON CONFLICT (message_id) DO UPDATE
         {_changed_set(_STATUS_COLUMNS)}
         """,
