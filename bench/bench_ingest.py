@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
 PROFILE = bool(os.environ.get("BENCH_INGEST_PROFILE"))
 from bench.common import (  # noqa: E402
     bench_env,
+    cpu_seconds,
     drop_database,
     recreate_database,
     run_command,
@@ -155,17 +156,6 @@ def _naive(since: datetime, until: datetime) -> dict[str, Any]:
     return {"rows": len(result.rows), "seconds": seconds}
 
 
-def _cpu_seconds(pid: int | str = "self") -> float:
-    """user + system CPU seconds of a process so far (all its threads)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # Fields 14 and 15 of proc(5) (utime, stime), counted after the ")".
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -218,7 +208,7 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
         cursor.execute("SELECT pg_backend_pid()")
         backend_pid = cursor.fetchone()[0]
     cpu_pids = {"worker": "self", "emulator": emulator_pid, "postgres": backend_pid}
-    cpu_before = {k: _cpu_seconds(pid) for k, pid in cpu_pids.items() if pid}
+    cpu_before = {k: cpu_seconds(pid) for k, pid in cpu_pids.items() if pid}
     with schema_context("bench"):
         started = time.perf_counter()
         if os.environ.get("BENCH_INGEST_PROFILE"):
@@ -255,7 +245,7 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
         else:
             report = ingest_tenant(since=since, until=until)
         seconds = time.perf_counter() - started
-    cpu = {k: round(_cpu_seconds(cpu_pids[k]) - v, 2) for k, v in cpu_before.items()}
+    cpu = {k: round(cpu_seconds(cpu_pids[k]) - v, 2) for k, v in cpu_before.items()}
     sampling.set()
     sampler.join()
     rss_peak = max(peak[0], _rss_mb())
