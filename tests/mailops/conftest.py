@@ -14,18 +14,9 @@ OWNER_CTX = AuditContext(
 
 def publish(emu, domain) -> None:
     """Stand in for the customer's DNS host: publish what ACS asked for."""
-    emu.admin("/dns/zones", "POST", {"zone": domain.name})
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for record in domain.records:
-        name = record["name"]
-        fqdn = (
-            domain.name if name in ("@", "", domain.name) else f"{name}.{domain.name}"
-        )
-        grouped.setdefault((fqdn, record["record_type"]), []).append(record["value"])
-    for (fqdn, rtype), values in grouped.items():
-        emu.admin(
-            "/dns/records", "POST", {"name": fqdn, "type": rtype, "values": values}
-        )
+    from tenants.demo_mail import publish_dns
+
+    publish_dns(emu.admin, domain)
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from tenants.tasks import invitations_expire_all_task
 
 def test_seed_demo_is_idempotent(personas, tmp_path, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Users and tenants only: the mail demo data (emulator) is
+    # tests/tenants/test_seed_demo.py's; never reach a developer's emulator.
+    settings.AZURE_TARGET = "azure"
     logins = tmp_path / "logins.txt"
     call_command("seed_demo", logins_file=str(logins))
     first = logins.read_text()

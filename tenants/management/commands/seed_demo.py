@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +102,35 @@ class Command(BaseCommand):
             lines.append(f"{name}  {origin}/  {owner} / {DEMO_PASSWORD}")
             if viewer:
                 lines.append(f"{name}  {origin}/  {viewer} / {DEMO_PASSWORD} (viewer)")
+        self._seed_mail(verbose=options["verbosity"] > 1)
         out = Path(options["logins_file"])
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for line in lines:
             self.stdout.write(line)
+
+    def _seed_mail(self, *, verbose: bool) -> None:
+        """ACS resources, domains, history, campaigns and caps (emulator only)."""
+        from tenants.demo_mail import seed_mail_demo
+
+        started = time.monotonic()
+
+        def log(line: str) -> None:
+            if verbose:
+                self.stdout.write(f"  [{time.monotonic() - started:5.1f}s] {line}")
+
+        try:
+            skipped = seed_mail_demo(log)
+        except Exception as exc:  # noqa: BLE001 - a demo must never stop `make run`
+            if verbose:
+                self.stderr.write(traceback.format_exc())
+            skipped = f"{exc.__class__.__name__}: {str(exc)[:300]}"
+        if skipped:
+            self.stdout.write(f"Mail demo data skipped: {skipped}.")
+        else:
+            self.stdout.write(
+                f"Mail demo data ready ({time.monotonic() - started:.1f}s)."
+            )
 
     def _accept(self, ctx: AuditContext, email: str, full_name: str) -> None:
         if User.objects.filter(email=email).exists():
