@@ -300,4 +300,8 @@ JA_CONSOLE_CAPS: dict[tuple[str | None, str], str] = {
         "Transactional business mail of %(company)s sent through Azure Communication Services: %(parts)s. Recipients are customers and business partners who expect these messages; bounces are suppressed automatically.",
     ): "%(company)s が Azure Communication Services から送信する業務メールです：%(parts)s。宛先はこれらのメールを受け取ることを了承している顧客と取引先で、バウンスした宛先は自動的に送信対象から除外しています。",
     (None, "business notifications"): "業務通知",
+    (
+        None,
+        "SMTP sending is stopped because a usage cap was reached. New device credentials can be created once the stop is lifted.",
+    ): "利用上限に達したため SMTP 送信を停止しています。停止が解除されるまで、新しいデバイス用の認証情報は作成できません。",
 }

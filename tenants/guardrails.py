@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -775,3 +775,12 @@ def smtp_stopped(tenant_id: int) -> GuardrailAction | None:
         .order_by("-pk")
         .first()
     )
+
+
+def smtp_stopped_here() -> bool:
+    """Whether an SMTP stop is in force for the tenant of the current schema."""
+    return GuardrailAction.objects.filter(
+        guardrail__tenant__schema_name=connection.schema_name,
+        kind=GuardrailAction.Kind.DISABLE_SMTP,
+        state__in=GuardrailAction.LIVE_STATES,
+    ).exists()

@@ -27,6 +27,7 @@ from tenants.accounts.audit import AuditContext, audit_record
 from tenants.accounts.models import User
 from tenants.accounts.roles import Role
 from tenants.alerts import alert_raise, alert_resolve
+from tenants.guardrails import smtp_stopped_here
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,13 @@ def credential_create(
             field="sender",
         )
     ready_footprint()
+    if smtp_stopped_here():
+        # A new SMTP Username would reopen SMTP while a usage-cap stop is in force.
+        raise ServiceError(
+            _(
+                "SMTP sending is stopped because a usage cap was reached. New device credentials can be created once the stop is lifted."
+            )
+        )
     with transaction.atomic():
         credential = SmtpCredential.objects.create(
             label=label,

@@ -115,6 +115,15 @@ def test_spend_cap_disables_the_smtp_username_in_arm_and_lift_restores_it(
     # a second evaluation changes nothing
     guardrails.guardrail_evaluate(tenant=tenant)
     assert GuardrailAction.objects.count() == 2
+    # and no new device credential can reopen SMTP while the stop is in force
+    with schema_context("alpha"):
+        from mailops.models import SmtpCredential
+        from portal.errors import ServiceError
+
+        sender = SenderAddress.objects.get(pk=device.credential.sender_id)
+        with pytest.raises(ServiceError, match="利用上限に達したため"):
+            credentials.credential_create(ctx=OWNER_CTX, label="2F", sender=sender)
+        assert SmtpCredential.objects.count() == 1
     # when: support staff lift it from the tenant detail page
     staff = client_for(personas.public_host, personas.staff, schema="public")
     response = staff.post(
