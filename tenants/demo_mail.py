@@ -107,7 +107,7 @@ def seed_mail_demo(log: Callable[[str], None]) -> str:
     admin = EmulatorAdmin()
     try:
         info = admin("/info")
-    except (requests.RequestException, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # RequestException, or a missing CA file
         return f"the Azure emulator at {settings.AZURE_EMULATOR_URL} is unreachable ({exc.__class__.__name__})"
     state_dir = Path(info["caPath"]).parent
     for demo in DEMO_MAIL:

@@ -148,8 +148,12 @@ def test_seed_demo_builds_living_tenants_and_is_idempotent(
     assert _state() == before
 
 
-def test_seed_demo_without_emulator_still_creates_tenants(settings, tmp_path):
+@pytest.mark.parametrize("missing", ["service", "ca_file"])
+def test_seed_demo_without_emulator_still_creates_tenants(missing, settings, tmp_path):
     settings.AZURE_EMULATOR_URL = "https://127.0.0.1:9"  # nothing listens there
+    if missing == "ca_file":
+        # A fresh checkout whose emulator never ran has no CA file yet.
+        settings.AZURE_CA_BUNDLE = str(tmp_path / "no-such-ca.pem")
     output = _seed(tmp_path)
     assert "Mail demo data skipped: the Azure emulator" in output
     assert set(
