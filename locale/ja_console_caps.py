@@ -304,4 +304,25 @@ JA_CONSOLE_CAPS: dict[tuple[str | None, str], str] = {
         None,
         "SMTP sending is stopped because a usage cap was reached. New device credentials can be created once the stop is lifted.",
     ): "利用上限に達したため SMTP 送信を停止しています。停止が解除されるまで、新しいデバイス用の認証情報は作成できません。",
+    (
+        None,
+        "SMTP credential %(label)s has expired",
+    ): "SMTP 認証情報「%(label)s」の有効期限が切れました",
+    (
+        None,
+        "SMTP credential %(label)s expires in %(days)s days",
+    ): "SMTP 認証情報「%(label)s」の有効期限まであと %(days)s 日です",
+    (
+        None,
+        "DNS records of %(domain)s are broken",
+    ): "%(domain)s の DNS レコードに問題があります",
+    (
+        None,
+        "DNS records of %(domain)s changed",
+    ): "%(domain)s の DNS レコードが変更されました",
+    (
+        None,
+        "They differ from the check of %(when)s.",
+    ): "%(when)s のチェック結果と異なります。",
+    (None, "ACS provisioning failed"): "ACS リソースの作成に失敗しました",
 }

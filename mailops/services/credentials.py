@@ -343,7 +343,8 @@ def secrets_remind() -> int:
                 kind="credential_expired",
                 cause_key=credential.username,
                 severity="critical",
-                title=f"SMTP credential {credential.label} has expired",
+                title=_("SMTP credential %(label)s has expired")
+                % {"label": credential.label},
             )
             continue
         due = [d for d in settings.CREDENTIAL_REMINDER_DAYS if days <= d]
@@ -356,7 +357,8 @@ def secrets_remind() -> int:
             kind="credential_expiring",
             cause_key=credential.username,
             severity="critical" if threshold <= 7 else "warning",
-            title=f"SMTP credential {credential.label} expires in {days} days",
+            title=_("SMTP credential %(label)s expires in %(days)s days")
+            % {"label": credential.label, "days": days},
         )
         if admins:
             send_mail(

@@ -12,6 +12,7 @@ import re
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mailops.models import DnsCheck, SenderAddress, SendingDomain
@@ -325,7 +326,7 @@ def domain_check_dns(*, domain_id: int) -> DnsCheck:
             kind="dns_broken",
             cause_key=domain.name,
             severity="critical",
-            title=f"DNS records of {domain.name} are broken",
+            title=_("DNS records of %(domain)s are broken") % {"domain": domain.name},
             detail=problems,
         )
     elif report.ok:
@@ -335,8 +336,9 @@ def domain_check_dns(*, domain_id: int) -> DnsCheck:
             kind="dns_drift",
             cause_key=domain.name,
             severity="warning",
-            title=f"DNS records of {domain.name} changed",
-            detail=f"previous check {previous.checked_at:%Y-%m-%d %H:%M} differs",
+            title=_("DNS records of %(domain)s changed") % {"domain": domain.name},
+            detail=_("They differ from the check of %(when)s.")
+            % {"when": f"{timezone.localtime(previous.checked_at):%Y-%m-%d %H:%M}"},
         )
     return check
 

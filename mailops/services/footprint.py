@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mailops.models import (
     QUOTA_LIMITS,
@@ -181,7 +182,7 @@ def footprint_failed(*, footprint_id: int, error: str) -> None:
         kind="provisioning_failed",
         cause_key="acs",
         severity="critical",
-        title="ACS provisioning failed",
+        title=_("ACS provisioning failed"),
         detail=error[:2000],
     )
 

@@ -119,6 +119,11 @@ def test_dns_drift_on_a_verified_domain_raises_one_alert(verified_domain, acs):
         tenant__schema_name="alpha", cause_key="mail.alpha.example"
     )
     assert sorted(alerts.values_list("kind", flat=True)) == ["dns_broken", "dns_drift"]
+    # titles read in the language the worker runs in (Japanese by default)
+    assert sorted(alerts.values_list("title", flat=True)) == [
+        "mail.alpha.example の DNS レコードが変更されました",
+        "mail.alpha.example の DNS レコードに問題があります",
+    ]
 
 
 def test_sender_addresses_validated_and_unique(verified_domain):

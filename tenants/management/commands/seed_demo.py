@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from tenants.accounts.audit import AuditContext
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Commands run untranslated by default; alert titles and mails stored now
+        # should read as they would when raised by the workers (the site language).
+        translation.activate(settings.LANGUAGE_CODE)
         ensure_public_tenant()
         ensure_template_schema()
         ctx = AuditContext.system("manage.py seed_demo")
