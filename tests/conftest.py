@@ -152,6 +152,14 @@ def viewer_a_client(personas: Personas) -> Client:
 
 
 @pytest.fixture
+def billing_a_client(personas: Personas) -> Client:
+    """A billing-role member of tenant A (no TOTP: billing users need none)."""
+    with schema_context(TENANT_A):
+        user = _ensure_user("billing@alpha.example", "billing", mfa=False)
+    return client_for(personas.host_a, user, schema=TENANT_A)
+
+
+@pytest.fixture
 def owner_b_client(personas: Personas) -> Client:
     return client_for(personas.host_b, personas.owner_b, schema=TENANT_B)
 

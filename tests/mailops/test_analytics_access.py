@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django_tenants.utils import schema_context
 
-from tests.conftest import TENANT_A, TENANT_B, _ensure_user, client_for
+from tests.conftest import TENANT_A, TENANT_B, client_for
 from tests.mailops.analytics_data import (
     add_aggregates,
     add_message,
@@ -82,13 +82,6 @@ def _state() -> tuple:
             list(Alert.objects.values_list("pk", "state")),
             len(mail.outbox),
         )
-
-
-@pytest.fixture
-def billing_a_client(personas):
-    with schema_context(TENANT_A):
-        user = _ensure_user("billing@alpha.example", "billing", mfa=False)
-    return client_for(personas.host_a, user, schema=TENANT_A)
 
 
 @pytest.mark.parametrize("url", READS)

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from mailops.campaigns import services as engine
 from mailops.models import Campaign, CampaignRecipient, ListRecipient, RecipientList
-from tests.conftest import TENANT_A, TENANT_B, _ensure_user, client_for
+from tests.conftest import TENANT_A, TENANT_B, client_for
 from tests.mailops.conftest import OWNER_CTX
 from tests.mailops.test_campaign_views import _isolated, make_draft  # noqa: F401
 
@@ -88,13 +88,6 @@ def _state() -> tuple:
             AuditEvent.objects.count(),
             len(mail.outbox),
         )
-
-
-@pytest.fixture
-def billing_a_client(personas):
-    with schema_context(TENANT_A):
-        user = _ensure_user("billing@alpha.example", "billing", mfa=False)
-    return client_for(personas.host_a, user, schema=TENANT_A)
 
 
 def test_anonymous_is_sent_to_sign_in_and_changes_nothing(personas, alpha):
