@@ -199,21 +199,25 @@ def _generate(cursor: Any, cred_ids: list[int], now_iso: str) -> dict[str, float
         INSERT INTO mailops_recipientevent (message_id, recipient, recipient_domain,
             domain_class, status, status_at, smtp_code, enhanced_code,
             is_hard_bounce, failure_reason, failure_message, source)
-        SELECT m.message_id, 'user' || (m.id % 250000) || '@' || g.dom, g.dom,
+        SELECT m.message_id, 'user' || (k.id % 250000) || '@' || g.dom, g.dom,
             g.cls, m.status, m.sent_at + interval '20 seconds',
             CASE m.status WHEN 'Delivered' THEN '250' WHEN 'Bounced' THEN '550'
                 WHEN 'Failed' THEN '451' ELSE '' END,
             CASE m.status WHEN 'Delivered' THEN '2.0.0'
-                WHEN 'Bounced' THEN (ARRAY['5.1.1','5.1.10','5.7.1','5.2.2'])[1 + m.id % 4]
-                WHEN 'Failed' THEN (ARRAY['4.4.7','4.7.650','5.7.509'])[1 + m.id % 3]
+                WHEN 'Bounced' THEN (ARRAY['5.1.1','5.1.10','5.7.1','5.2.2'])[1 + k.id % 4]
+                WHEN 'Failed' THEN (ARRAY['4.4.7','4.7.650','5.7.509'])[1 + k.id % 3]
                 ELSE '' END,
             m.status = 'Bounced', '', '', 'logs'
         FROM mailops_messagerecord m
+        -- The generator's row number, kept in the message id ("<md5>-<i>").
         CROSS JOIN LATERAL (
-            SELECT CASE WHEN m.id % 10 < 6 THEN
-                    CASE m.id % 6 {domain_case} END
-                ELSE 'example-' || (m.id % {OTHER_DOMAINS}) || '.co.jp' END AS dom,
-                CASE WHEN m.id % 10 < 6 THEN CASE m.id % 6 {class_case} END
+            SELECT split_part(m.message_id, '-', 2)::bigint AS id
+        ) k
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN k.id % 10 < 6 THEN
+                    CASE k.id % 6 {domain_case} END
+                ELSE 'example-' || (k.id % {OTHER_DOMAINS}) || '.co.jp' END AS dom,
+                CASE WHEN k.id % 10 < 6 THEN CASE k.id % 6 {class_case} END
                 ELSE 'other' END AS cls
         ) g
         """

@@ -353,7 +353,7 @@ def _peaks(pack: ReadinessPack, since: dt.datetime) -> None:
         "peak_day": (TruncDate("sent_at", tzinfo=JST), "%Y-%m-%d"),
     }
     for name, (trunc, fmt) in by.items():
-        rows = recent.annotate(slot=trunc).values("slot").annotate(n=Count("id"))
+        rows = recent.annotate(slot=trunc).values("slot").annotate(n=Count("pk"))
         setattr(pack, name, _peak(rows, fmt))
     days = (
         DeliveryAggregate.objects.filter(
@@ -446,7 +446,7 @@ def readiness_build(
         kinds = dict(
             SmtpCredential.objects.filter(state=SmtpCredential.State.ACTIVE)
             .values("kind")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("pk"))
             .values_list("kind", "n")
         )
         pack.devices = kinds.get(SmtpCredential.Kind.MFP, 0)

@@ -74,7 +74,7 @@ def read_tenant_figures(now: dt.datetime) -> TenantFigures:
     domains = SendingDomain.objects.exclude(
         state=SendingDomain.State.DELETING
     ).aggregate(
-        total=Count("id"),
+        total=Count("pk"),
         verified=Count("id", filter=Q(state=SendingDomain.State.VERIFIED)),
         broken=Count("id", filter=Q(dns_ok=False)),
     )
@@ -122,7 +122,7 @@ def read_tenant_figures(now: dt.datetime) -> TenantFigures:
         MessageRecord.objects.filter(sent_at__gte=now - dt.timedelta(days=7))
         .annotate(minute=TruncMinute("sent_at"))
         .values("minute")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("pk"))
         .order_by("-n")
         .values_list("n", flat=True)
         .first()

@@ -223,7 +223,7 @@ def _rate_limit(cfg: AnalyticsSettings, now: dt.datetime) -> list[Finding]:
         peak = (
             recent.annotate(slot=trunc("sent_at"))
             .values("slot")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("pk"))
             .aggregate(peak=Max("n"))["peak"]
             or 0
         )

@@ -569,7 +569,7 @@ def search_queryset(filters: SearchFilters) -> QuerySet[MessageRecord]:
         if statuses:
             events = events.filter(status__in=statuses)
         qs = qs.filter(message_id__in=Subquery(events.values("message_id")))
-    return qs.order_by("-sent_at", "-id")
+    return qs.order_by("-sent_at", "-message_id")
 
 
 def _problems_first(

@@ -744,7 +744,7 @@ def campaign_list(request: PortalRequest) -> HttpResponse:
     for row in (
         CampaignRecipient.objects.filter(campaign__in=campaigns)
         .values("campaign_id", "state")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("pk"))
     ):
         counts[row["campaign_id"]][row["state"]] = row["n"]
     return render(
