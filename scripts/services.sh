@@ -88,7 +88,14 @@ CONF
       die "port $PG_PORT is in use by something that is not this project's cluster ($data). Stop it or set DATABASE_URL."
     fi
     say "postgres: starting on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$home/server.log" -w -t 60 start >/dev/null 9>&- ||
+    # Memory and WAL sized like a small managed server (Azure Database for
+    # PostgreSQL gives shared_buffers a quarter of RAM), not the 128 MB default:
+    # analytics ingestion writes a million index entries a minute, and with the
+    # defaults the backends spend their time evicting dirty pages and waiting on
+    # checkpoints forced every 1 GB of WAL. Command-line settings, so clusters
+    # created before this line get them too.
+    as_pg "$bin/pg_ctl" -D "$data" -l "$home/server.log" -w -t 60 \
+      -o "-c shared_buffers=1GB -c max_wal_size=8GB" start >/dev/null 9>&- ||
       { tail -n 30 "$home/server.log" >&2 || true; die "PostgreSQL failed to start (log: $home/server.log)"; }
   fi
 
