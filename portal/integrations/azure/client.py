@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import ssl
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import orjson
 import requests
 from azure.communication.email import EmailClient
 from azure.communication.email.aio import EmailClient as AsyncEmailClient
@@ -718,7 +718,7 @@ def graph_secret_key_ids(object_id: str) -> set[str]:
 
 @dataclass(frozen=True)
 class LogsResult:
-    """Rows of one Log Analytics query, as plain tuples in ``columns`` order.
+    """Rows of one Log Analytics query, as plain lists in ``columns`` order.
 
     ``partial`` is True when the service returned ``LogsQueryPartialResult`` (e.g.
     the result exceeded the row or size limit and was truncated): the rows are then
@@ -726,7 +726,7 @@ class LogsResult:
     """
 
     columns: list[str]
-    rows: list[tuple[Any, ...]]
+    rows: list[list[Any]]
     partial: bool = False
     partial_message: str = ""
 
@@ -761,7 +761,7 @@ def logs_query(
         response = client.send_request(request)
         if response.status_code != 200:
             raise HttpResponseError(response=response)
-        body = json.loads(response.read())
+        body = orjson.loads(response.read())
     tables = body.get("tables") or []
     error = body.get("error")
     message = ""
@@ -775,7 +775,7 @@ def logs_query(
         )
     table = tables[0]
     columns = [c["name"] for c in table.get("columns", [])]
-    rows = [tuple(row) for row in table.get("rows", [])]
+    rows = table.get("rows", [])
     return LogsResult(
         columns=columns, rows=rows, partial=bool(error), partial_message=message
     )
