@@ -19,6 +19,12 @@ emulator process whose state dir is filled with ``emulator.simulate`` history
 3. ``ingest_peak_rss_mb``: peak resident memory of the ingesting worker process
    (VmRSS sampled every 20 ms during the run), Django and the SDKs included.
 
+Also printed: CPU seconds of the worker, the emulator and the whole PostgreSQL
+cluster (every backend, including the merge streams' connections). With
+``BENCH_INGEST_PROFILE=1`` the worker prints per-statement times and a profile;
+``BENCH_INGEST_EXPLAIN=<statement prefix>`` also writes the plan of one mid-run
+execution of that statement to /tmp/bench_ingest_plan.txt.
+
     python bench/bench_ingest.py
 """
 
@@ -43,6 +49,7 @@ if str(ROOT) not in sys.path:  # bench/common.py lives beside this module
 PROFILE = bool(os.environ.get("BENCH_INGEST_PROFILE"))
 from bench.common import (  # noqa: E402
     bench_env,
+    cluster_cpu_seconds,
     cpu_seconds,
     drop_database,
     recreate_database,
@@ -207,8 +214,10 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend_pid = cursor.fetchone()[0]
-    cpu_pids = {"worker": "self", "emulator": emulator_pid, "postgres": backend_pid}
+    cpu_pids = {"worker": "self", "emulator": emulator_pid}
     cpu_before = {k: cpu_seconds(pid) for k, pid in cpu_pids.items() if pid}
+    # Every backend (the merge streams' connections come and go during the run).
+    cpu_before["postgres"] = cluster_cpu_seconds(backend_pid)
     with schema_context("bench"):
         started = time.perf_counter()
         if os.environ.get("BENCH_INGEST_PROFILE"):
@@ -216,17 +225,22 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
             import pstats
 
             timings: dict[str, list[float]] = {}
+            seen: dict[str, int] = {}
 
             def timed(execute: Any, sql: str, *args: Any) -> Any:
                 explain = os.environ.get("BENCH_INGEST_EXPLAIN", "")
                 if explain and sql.lstrip().startswith(explain):
-                    with connection.cursor() as c:
-                        c.execute(
-                            "EXPLAIN (ANALYZE, BUFFERS) " + sql,
-                            args[0] if args else None,
-                        )
-                        plan = "\n".join(r[0] for r in c.fetchall())
-                    print(plan, file=sys.stderr)
+                    seen[explain] = seen.get(explain, 0) + 1
+                    # One plan, of a window in the middle of the run (the
+                    # tables half full); EXPLAIN ANALYZE runs the statement.
+                    if seen[explain] == 20:
+                        with connection.cursor() as c:
+                            c.execute(
+                                "EXPLAIN (ANALYZE, BUFFERS) " + sql,
+                                args[0] if args else None,
+                            )
+                            plan = "\n".join(r[0] for r in c.fetchall())
+                        Path("/tmp/bench_ingest_plan.txt").write_text(plan)
                 t0 = time.perf_counter()
                 try:
                     return execute(sql, *args)
@@ -245,7 +259,18 @@ def _worker(since_iso: str, until_iso: str) -> dict[str, Any]:
         else:
             report = ingest_tenant(since=since, until=until)
         seconds = time.perf_counter() - started
-    cpu = {k: round(cpu_seconds(cpu_pids[k]) - v, 2) for k, v in cpu_before.items()}
+    cpu = {
+        k: round(
+            (
+                cluster_cpu_seconds(backend_pid)
+                if k == "postgres"
+                else cpu_seconds(cpu_pids[k])
+            )
+            - v,
+            2,
+        )
+        for k, v in cpu_before.items()
+    }
     sampling.set()
     sampler.join()
     rss_peak = max(peak[0], _rss_mb())

@@ -95,6 +95,32 @@ def cpu_seconds(pid: int | str = "self") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cluster_cpu_seconds(backend_pid: int) -> float:
+    """CPU seconds of the whole PostgreSQL cluster so far: the postmaster (parent
+    of ``backend_pid``) and every child it has, live or already exited (an exited
+    child's time is in the parent's cutime/cstime once reaped)."""
+    try:
+        with open(f"/proc/{backend_pid}/stat") as stat:
+            postmaster = int(stat.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{postmaster}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    tck = os.sysconf("SC_CLK_TCK")
+    total = sum(int(f) for f in fields[11:15]) / tck  # utime stime cutime cstime
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                child = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(child[1]) == postmaster:
+            total += (int(child[11]) + int(child[12])) / tck
+    return total
+
+
 def tree_rss_mb(pid: int) -> float:
     """VmRSS of a process and all its descendants, in MB (from /proc)."""
     children: dict[int, list[int]] = {}

@@ -301,6 +301,8 @@ ANALYTICS_INGEST_OVERLAP_MINUTES = env_int(
 ANALYTICS_INGEST_LAG_SECONDS = env_int("ANALYTICS_INGEST_LAG_SECONDS", 60, minimum=0)
 ANALYTICS_INGEST_ROW_BUDGET = env_int("ANALYTICS_INGEST_ROW_BUDGET", 50000, minimum=10)
 ANALYTICS_INGEST_RETRY_SECONDS = env_int("ANALYTICS_INGEST_RETRY_SECONDS", 1, minimum=0)
+# Database connections that merge one run's windows side by side (split by message).
+ANALYTICS_INGEST_MERGE_STREAMS = env_int("ANALYTICS_INGEST_MERGE_STREAMS", 2, minimum=1)
 # Bulk notifications: uploaded recipient lists are kept outside MEDIA/STATIC (never
 # served) until imported or discarded. Files above the sync limit are validated by a
 # worker; smaller ones in the request that confirms the encoding.

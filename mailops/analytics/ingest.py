@@ -12,6 +12,9 @@ Communication Service, incrementally and idempotently:
 * rows are streamed window by window into a temporary table with ``COPY`` and
   merged with set-based ``INSERT ... ON CONFLICT DO UPDATE`` on the natural keys
   (a status only moves forward in time), so re-runs and overlaps never double count;
+  a window of rows that are all new takes one insert-only statement instead
+  (``_merge_fresh``), and each window is split by message id over side-by-side
+  database connections (``merge_streams``);
 * hour/day aggregates and the public billing ledger (``billing.UsageDay``) are
   recomputed from the detail rows for the affected buckets only.
 
@@ -69,6 +72,8 @@ TABLES = (SEND_MAIL, STATUS_UPDATE, USER_ENGAGEMENT)
 # COPY text (about 150 bytes per row), and at most three windows of COPY text are
 # in flight (one fetched, one queued, one merging).
 ROW_BUDGET = 120_000
+# The first span planned on its own (``_plan_spans``).
+FIRST_PLAN_SPAN = timedelta(hours=1)
 # A window this short that still comes back partial cannot be split usefully.
 MIN_WINDOW = timedelta(seconds=1)
 MAX_ATTEMPTS = 5  # per query: the first try and four retries
@@ -100,6 +105,20 @@ def lag() -> timedelta:
 
 def row_budget() -> int:
     return int(_setting("ANALYTICS_INGEST_ROW_BUDGET", ROW_BUDGET))
+
+
+def merge_streams() -> int:
+    """How many database connections merge a run's windows side by side.
+
+    Each window's rows are split by message id, so all rows of one message (of
+    every table, in every window) go through the same connection, in order: no
+    two connections ever write the same message, recipient or engagement row,
+    and a message's outcome is derived where its recipients were just written.
+    One connection inside an enclosing transaction (a caller's ``atomic`` block,
+    the test suite's): other connections could not see its uncommitted rows.
+    """
+    streams = max(1, int(_setting("ANALYTICS_INGEST_MERGE_STREAMS", 2)))
+    return 1 if connection.in_atomic_block else streams
 
 
 # --- recipient domain classes -----------------------------------------------------------
@@ -243,14 +262,17 @@ def _kql_str(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-# Datetimes are projected as strings: PostgreSQL parses them during COPY, which is
-# far cheaper than the SDK turning every cell into a Python datetime.
+# Every cell is projected as a string: PostgreSQL parses datetimes and numbers
+# during COPY and the merge, far cheaper than turning each cell into a Python
+# object, and all-string rows become COPY text with one join (``_copy_text``).
+# ``tostring()`` of an empty cell is "" (staged as text, cast with nullif).
 PROJECTIONS = {
     SEND_MAIL: (
-        "t = tostring(TimeGenerated), m = CorrelationId, size = Size, "
-        "to_n = ToRecipientsCount, cc_n = CcRecipientsCount, "
-        "bcc_n = BccRecipientsCount, uniq = UniqueRecipientsCount, "
-        "att = AttachmentsCount, src = TrafficSource"
+        "t = tostring(TimeGenerated), m = CorrelationId, size = tostring(Size), "
+        "to_n = tostring(ToRecipientsCount), cc_n = tostring(CcRecipientsCount), "
+        "bcc_n = tostring(BccRecipientsCount), "
+        "uniq = tostring(UniqueRecipientsCount), "
+        "att = tostring(AttachmentsCount), src = TrafficSource"
     ),
     STATUS_UPDATE: (
         "t = tostring(TimeGenerated), m = CorrelationId, r = RecipientId, "
@@ -266,10 +288,11 @@ PROJECTIONS = {
 
 
 def _base_query(table: str, resource_id: str, start: datetime, end: datetime) -> str:
-    return (
-        f"{table} | where _ResourceId =~ {_kql_str(resource_id)} "
-        f"| where TimeGenerated between ({_kql_dt(start)} .. {_kql_dt(end)})"
-    )
+    """The table's rows in ``[start, end]``. No filter on ``_ResourceId``: every
+    query goes to the resource-centric endpoint (``POST /v1/{resourceId}/query``),
+    which only ever sees that resource's rows, and a string comparison per row
+    would be paid again by every planning and fetching query."""
+    return f"{table} | where TimeGenerated between ({_kql_dt(start)} .. {_kql_dt(end)})"
 
 
 def _with_retries(
@@ -474,9 +497,25 @@ def _fetch_window(
     end: datetime,
     report: IngestReport,
     sleep: Callable[[float], None],
-) -> _Window:
+    streams: int = 1,
+) -> list[_Window]:
     with _gc_paused():
-        return _fetch_window_rows(tables, resource_id, start, end, report, sleep)
+        return _fetch_window_rows(
+            tables, resource_id, start, end, report, sleep, streams
+        )
+
+
+def _split(rows: list[Any], streams: int) -> list[list[Any]]:
+    """``rows`` dealt to ``streams`` parts by message id (column 1 of every
+    projection). ``hash()`` of a str is stable within the process, which is all
+    a run needs: every window of every table is split the same way."""
+    if streams == 1:
+        return [rows]
+    parts: list[list[Any]] = [[] for _ in range(streams)]
+    appends = [part.append for part in parts]
+    for row in rows:
+        appends[hash(row[1]) % streams](row)
+    return parts
 
 
 def _fetch_window_rows(
@@ -486,32 +525,53 @@ def _fetch_window_rows(
     end: datetime,
     report: IngestReport,
     sleep: Callable[[float], None],
-) -> _Window:
-    window = _Window(start, end)
+    streams: int = 1,
+) -> list[_Window]:
+    """The window's rows of every table as COPY text, in ``streams`` parts."""
+    parts = [_Window(start, end) for _ in range(streams)]
     for table in tables:
-        chunks = window.copy.setdefault(table, [])
-        window.rows[table] = 0
+        for window in parts:
+            window.copy[table] = []
+            window.rows[table] = 0
         tr = report.tables[table]
         try:
             for _a, _b, rows in _fetch(table, resource_id, start, end, tr, sleep):
                 # Decoded rows live only until they are COPY text.
-                chunks.append(_copy_text(rows))
-                window.rows[table] += len(rows)
+                for window, part in zip(parts, _split(rows, streams), strict=True):
+                    if part:
+                        window.copy[table].append(_copy_text(part))
+                        window.rows[table] += len(part)
                 del rows
         except (AzureError, IngestError) as exc:
             exc.ingest_table = table  # type: ignore[union-attr]
             raise
-    return window
+    return parts
+
+
+def _plan_spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``[start, end]`` as the spans planned one after the other, each twice as
+    long as the one before (an hour, two, four...): the first windows are
+    merging while later spans are planned, and a run of any length needs only
+    a few planning rounds (a window never straddles two spans)."""
+    spans: list[tuple[datetime, datetime]] = []
+    length = FIRST_PLAN_SPAN
+    while start < end:
+        stop = min(end, start + length)
+        spans.append((start, stop))
+        start, length = stop, length * 2
+    return spans
 
 
 def _prefetched(
     tables: Sequence[str],
     resource_id: str,
-    windows: list[tuple[datetime, datetime]],
+    spans: list[tuple[datetime, datetime]],
     report: IngestReport,
     sleep: Callable[[float], None],
-) -> Iterator[_Window]:
-    """Each window in order, the next one fetched while this one merges.
+    streams: int = 1,
+) -> Iterator[list[_Window]]:
+    """Each window of each span in order (as ``streams`` parts, see ``_split``),
+    the next one planned and fetched while this one merges.
 
     Log Analytics (or the emulator) and this thread's JSON decoding work on the
     next window while PostgreSQL merges the current one, which uses the second
@@ -533,10 +593,25 @@ def _prefetched(
 
     def produce() -> None:
         try:
-            for start, end in windows:
-                window = _fetch_window(tables, resource_id, start, end, report, sleep)
-                if not put(window):
-                    return
+            for span_start, span_end in spans:
+                try:
+                    windows = _plan_windows(
+                        tables,
+                        resource_id,
+                        span_start,
+                        span_end,
+                        report.tables[tables[0]],
+                        sleep,
+                    )
+                except (AzureError, IngestError) as exc:
+                    exc.ingest_table = tables[0]  # type: ignore[union-attr]
+                    raise
+                for start, end in windows:
+                    window = _fetch_window(
+                        tables, resource_id, start, end, report, sleep, streams
+                    )
+                    if not put(window):
+                        return
             put(done)
         except BaseException as exc:  # re-raised in the consuming thread
             put(exc)
@@ -559,20 +634,25 @@ def _prefetched(
 
 # --- set-based merge --------------------------------------------------------------------
 
+# Message ids sort and compare byte-wise, like the columns they are merged into
+# (models.BYTEWISE). Recipients are lowered in the merge, by the database's own
+# collation (as Python lowers Event Grid's), then compared byte-wise.
 STAGING = {
     SEND_MAIL: (
         "_ing_send",
-        "t timestamptz, message_id text, size numeric, to_n int, cc_n int, "
-        "bcc_n int, uniq int, att int, traffic text",
+        't timestamptz, message_id text COLLATE "C", size text, to_n text, cc_n text, '
+        "bcc_n text, uniq text, att text, traffic text",
     ),
     STATUS_UPDATE: (
         "_ing_status",
-        "t timestamptz, message_id text, recipient text, status text, smtp text, "
+        't timestamptz, message_id text COLLATE "C", recipient text, '
+        "status text, smtp text, "
         "enh text, reason text, msg text, sdomain text, suser text, hard text",
     ),
     USER_ENGAGEMENT: (
         "_ing_engage",
-        "t timestamptz, message_id text, recipient text, kind text, ctx text, ua text",
+        't timestamptz, message_id text COLLATE "C", recipient text, '
+        "kind text, ctx text, ua text",
     ),
 }
 
@@ -584,7 +664,7 @@ def _stage(
     *,
     copy_text: Iterable[bytes] = (),
 ) -> None:
-    """Create the temp table for ``table`` (dropped at commit) and COPY rows in,
+    """Create the temp table for ``table`` (emptied at commit) and COPY rows in,
     given as ``rows`` or as blocks of COPY text (``_copy_text``).
 
     No ANALYZE: every statement that reads a staging table is planned so that the
@@ -593,8 +673,16 @@ def _stage(
     more than all the planning it could improve.
     """
     name, columns = STAGING[table]
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DROP")
-    cursor.execute(f"TRUNCATE {name}")
+    # Created once per connection and emptied by every commit: creating and
+    # dropping three tables per window cost more catalog work than the merge of
+    # a small window. DELETE (not TRUNCATE, which makes a new file) empties what
+    # an earlier batch of the same transaction left (Event Grid in a caller's
+    # transaction); on an empty table it reads nothing.
+    cursor.execute("SET LOCAL client_min_messages = warning")  # "already exists"
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DELETE ROWS"
+    )
+    cursor.execute(f"DELETE FROM {name}")
     with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
         for block in copy_text:
             copy.write(block)
@@ -657,15 +745,15 @@ _NO_STATUS = """
     WHERE false
 """
 
-# Message outcome from its recipients' latest statuses (after they were merged):
-# Delivered when every recipient was delivered, else the latest other status.
-# Correlated per message: one index range scan each, never a scan of the whole
-# (large) table.
-_OUTCOME = """(
-    SELECT CASE WHEN bool_and(e.status = 'Delivered') THEN 'Delivered'
-        ELSE (array_agg(e.status ORDER BY e.status = 'Delivered',
-                        e.status_at DESC))[1] END
-    FROM mailops_recipientevent e WHERE e.message_id = {msg}.message_id
+# Message outcome from its recipients' latest statuses: Delivered when every
+# recipient was delivered, else the latest other status.
+_OUTCOME_OF = """CASE WHEN bool_and(status = 'Delivered') THEN 'Delivered'
+    ELSE (array_agg(status ORDER BY status = 'Delivered', status_at DESC))[1] END"""
+# The same from the stored recipient rows (after they were merged). Correlated
+# per message: one index range scan each, never a scan of the whole (large) table.
+_OUTCOME = f"""(
+    SELECT {_OUTCOME_OF}
+    FROM mailops_recipientevent e WHERE e.message_id = {{msg}}.message_id
 )"""
 
 # Sender, credential and status as the status rows update them: a sender is
@@ -699,8 +787,34 @@ _SEND_COLUMNS = {
 }
 
 
+# A message record from a SendMail row (``r``: its columns, plus the sender and
+# outcome the batch's status rows give).
+_MESSAGE_INSERT = """
+    INSERT INTO mailops_messagerecord AS m (
+        message_id, resource_id, sent_at, sender_address, sender_domain,
+        traffic_source, size_mb, to_count, cc_count, bcc_count,
+        unique_recipients, attachments, status, credential_id)
+    SELECT message_id, %(resource_id)s, t, left(sender, 320), left(sdomain, 253),
+        left(coalesce(traffic, ''), 100),
+        coalesce(nullif(size, '')::numeric, 0),
+        coalesce(nullif(to_n, '')::int, 0),
+        coalesce(nullif(cc_n, '')::int, 0),
+        coalesce(nullif(bcc_n, '')::int, 0),
+        coalesce(nullif(uniq, '')::int, 0),
+        coalesce(nullif(att, '')::int, 0), left(outcome, 20),
+        creds.id
+    FROM r LEFT JOIN creds ON creds.address = r.sender
+"""
+
+
 def _merge_messages(
-    cursor: Any, resource_id: str, affected: _Affected, *, send: bool, status: bool
+    cursor: Any,
+    resource_id: str,
+    affected: _Affected,
+    *,
+    send: bool,
+    status: bool,
+    send_merged: bool = False,
 ) -> None:
     """Write each message of the staged batch once.
 
@@ -708,9 +822,10 @@ def _merge_messages(
     record (plus sender and outcome when ``status`` rows of theirs are in
     ``_ing_status`` too); messages that only have status rows are updated as
     status rows say, or created as a stub with zero recipients and size (not
-    billable until their SendMail row completes it).
+    billable until their SendMail row completes it). ``send_merged``: the
+    SendMail rows' messages are already written (``_merge_fresh``).
     """
-    if send:
+    if send and not send_merged:
         cursor.execute(
             f"""
             WITH snd AS (
@@ -729,16 +844,7 @@ def _merge_messages(
                      WHERE m.message_id = snd.message_id) AS old_sent_at
                 FROM snd LEFT JOIN st USING (message_id)
             ), up AS (
-                INSERT INTO mailops_messagerecord AS m (
-                    message_id, resource_id, sent_at, sender_address, sender_domain,
-                    traffic_source, size_mb, to_count, cc_count, bcc_count,
-                    unique_recipients, attachments, status, credential_id)
-                SELECT message_id, %s, t, left(sender, 320), left(sdomain, 253),
-                    left(coalesce(traffic, ''), 100), coalesce(size, 0),
-                    coalesce(to_n, 0), coalesce(cc_n, 0), coalesce(bcc_n, 0),
-                    coalesce(uniq, 0), coalesce(att, 0), left(outcome, 20),
-                    creds.id
-                FROM r LEFT JOIN creds ON creds.address = r.sender
+                {_MESSAGE_INSERT}
                 ON CONFLICT (message_id) DO UPDATE
                 {_changed_set(_SEND_COLUMNS | _STATUS_COLUMNS)}
                 RETURNING 1
@@ -747,7 +853,7 @@ def _merge_messages(
                 min(t), max(t)
             FROM r
             """,
-            [resource_id],
+            {"resource_id": resource_id},
         )
         _n, old_lo, old_hi, lo, hi = cursor.fetchone()
         affected.messages(old_lo, old_hi, lo, hi)
@@ -788,43 +894,63 @@ def merge_status_rows(
     return changed
 
 
+# The batch's latest row per recipient (ties on the time broken by the status,
+# so every statement that reads the batch picks the same row).
+_RECIPIENT_ROWS = """
+    SELECT DISTINCT ON (message_id, recipient) *,
+        split_part(recipient, '@', 2) AS domain{extra}
+    FROM (
+        SELECT message_id, lower(recipient) COLLATE "C" AS recipient,
+            t, status, smtp, enh, reason, msg, hard
+        FROM _ing_status WHERE recipient <> '' AND message_id <> ''
+    ) s
+    ORDER BY message_id, recipient, t DESC, status
+"""
+
+_RECIPIENT_INSERT = """
+    INSERT INTO mailops_recipientevent AS e (
+        message_id, recipient, recipient_domain, domain_class, status,
+        status_at, smtp_code, enhanced_code, is_hard_bounce, failure_reason,
+        failure_message, source)
+    SELECT message_id, left(recipient, 320), left(domain, 253),
+        {domain_class}, left(status, 20), t, left(coalesce(smtp, ''), 10),
+        left(coalesce(enh, ''), 16), lower(coalesce(hard, '')) = 'true',
+        left(coalesce(reason, ''), 400), coalesce(msg, ''), %(source)s
+    FROM src
+"""
+
+_RECIPIENT_COLUMNS = (
+    "status",
+    "status_at",
+    "smtp_code",
+    "enhanced_code",
+    "is_hard_bounce",
+    "failure_reason",
+    "failure_message",
+    "source",
+)
+
+
 def _merge_recipients(cursor: Any, *, source: str, affected: _Affected) -> int:
-    domain_class = _domain_class_sql("domain")
+    """Upsert the batch's recipient rows; a status only moves forward in time
+    and an identical row is not rewritten. Returns the rows changed."""
+    old = ", ".join(f"e.{c}" for c in _RECIPIENT_COLUMNS)
+    new = ", ".join(f"excluded.{c}" for c in _RECIPIENT_COLUMNS)
+    rows = _RECIPIENT_ROWS.format(
+        extra=""",
+        -- The current row, probed by the natural key's unique index.
+        (SELECT e.status_at FROM mailops_recipientevent e
+         WHERE e.message_id = s.message_id AND e.recipient = s.recipient
+        ) AS old_at"""
+    )
     cursor.execute(
         f"""
-        WITH src AS (
-            SELECT DISTINCT ON (message_id, recipient) *,
-                split_part(recipient, '@', 2) AS domain,
-                -- The current row, probed by the natural key's unique index.
-                (SELECT e.status_at FROM mailops_recipientevent e
-                 WHERE e.message_id = s.message_id AND e.recipient = s.recipient
-                ) AS old_at
-            FROM (
-                SELECT message_id, lower(recipient) AS recipient, t, status, smtp,
-                    enh, reason, msg, hard
-                FROM _ing_status WHERE recipient <> '' AND message_id <> ''
-            ) s
-            ORDER BY message_id, recipient, t DESC
-        ), up AS (
-            INSERT INTO mailops_recipientevent AS e (
-                message_id, recipient, recipient_domain, domain_class, status,
-                status_at, smtp_code, enhanced_code, is_hard_bounce, failure_reason,
-                failure_message, source)
-            SELECT message_id, left(recipient, 320), left(domain, 253),
-                {domain_class}, left(status, 20), t, left(coalesce(smtp, ''), 10),
-                left(coalesce(enh, ''), 16), lower(coalesce(hard, '')) = 'true',
-                left(coalesce(reason, ''), 400), coalesce(msg, ''), %s
-            FROM src
+        WITH src AS ({rows}), up AS (
+            {_RECIPIENT_INSERT.format(domain_class=_domain_class_sql("domain"))}
             ON CONFLICT (message_id, recipient) DO UPDATE SET
-                status = excluded.status,
-                status_at = excluded.status_at,
-                smtp_code = excluded.smtp_code,
-                enhanced_code = excluded.enhanced_code,
-                is_hard_bounce = excluded.is_hard_bounce,
-                failure_reason = excluded.failure_reason,
-                failure_message = excluded.failure_message,
-                source = excluded.source
+                {", ".join(f"{c} = excluded.{c}" for c in _RECIPIENT_COLUMNS)}
             WHERE excluded.status_at >= e.status_at
+                AND ({old}) IS DISTINCT FROM ({new})
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM up),
@@ -832,11 +958,65 @@ def _merge_recipients(cursor: Any, *, source: str, affected: _Affected) -> int:
             max(old_at) FILTER (WHERE old_at <= t), min(t), max(t)
         FROM src
         """,
-        [source],
+        {"source": source},
     )
     changed, old_lo, old_hi, lo, hi = cursor.fetchone()
     affected.events(old_lo, old_hi, lo, hi)
     return int(changed)
+
+
+def _merge_fresh(cursor: Any, resource_id: str, affected: _Affected) -> bool:
+    """Insert a batch of SendMail and status rows that are all new, in one
+    statement; False (nothing left changed) when any row already exists.
+
+    A backfill, or any window past the overlap, consists of new rows only: then
+    no row needs its previous version read (for the aggregates to rebuild, or
+    for a message's other recipients), and the message outcome is derived from
+    the recipient rows this statement inserts (a new message's recipients are
+    all in its batch: status rows always create their message's record in the
+    same transaction). Rows that already exist are left alone here and the
+    caller merges the batch the general way, which then writes only them.
+    """
+    cursor.execute(
+        f"""
+        WITH src AS ({_RECIPIENT_ROWS.format(extra="")}), rcpt AS (
+            {_RECIPIENT_INSERT.format(domain_class=_domain_class_sql("domain"))}
+            ON CONFLICT (message_id, recipient) DO NOTHING
+            RETURNING message_id, status, status_at
+        ), outcome AS (
+            SELECT message_id, {_OUTCOME_OF} AS outcome
+            FROM rcpt GROUP BY message_id
+        ), snd AS (
+            SELECT DISTINCT ON (message_id) * FROM _ing_send
+            WHERE message_id <> '' ORDER BY message_id, t
+        ), st AS ({_status_by_message()}),
+        creds AS ({_CREDENTIAL_MAP}),
+        r AS (
+            SELECT snd.*, coalesce(st.sender, '') AS sender,
+                coalesce(st.sdomain, '') AS sdomain,
+                CASE WHEN st.message_id IS NOT NULL
+                    THEN coalesce(outcome.outcome, st.level, '')
+                    ELSE '' END AS outcome
+            FROM snd LEFT JOIN st USING (message_id)
+                LEFT JOIN outcome USING (message_id)
+        ), msg AS (
+            {_MESSAGE_INSERT}
+            ON CONFLICT (message_id) DO NOTHING
+            RETURNING sent_at
+        )
+        SELECT (SELECT count(*) FROM src), (SELECT count(*) FROM r),
+            r_n, r_lo, r_hi, m_n, m_lo, m_hi
+        FROM (SELECT count(*), min(status_at), max(status_at) FROM rcpt)
+                AS a (r_n, r_lo, r_hi),
+            (SELECT count(*), min(sent_at), max(sent_at) FROM msg)
+                AS b (m_n, m_lo, m_hi)
+        """,
+        {"source": "logs", "resource_id": resource_id},
+    )
+    recipients, messages, r_n, r_lo, r_hi, m_n, m_lo, m_hi = cursor.fetchone()
+    affected.events(r_lo, r_hi)
+    affected.messages(m_lo, m_hi)
+    return r_n == recipients and m_n == messages
 
 
 def _merge_engagement(cursor: Any) -> int:
@@ -844,11 +1024,11 @@ def _merge_engagement(cursor: Any) -> int:
         """
         INSERT INTO mailops_engagementevent (
             message_id, recipient, kind, occurred_at, context, user_agent)
-        SELECT DISTINCT ON (message_id, lower(recipient), lower(kind), t)
+        SELECT DISTINCT ON (message_id, lower(recipient) COLLATE "C", lower(kind), t)
             message_id, left(lower(recipient), 320), left(lower(kind), 10), t,
             coalesce(ctx, ''), left(coalesce(ua, ''), 400)
         FROM _ing_engage WHERE message_id <> '' AND recipient <> ''
-        ORDER BY message_id, lower(recipient), lower(kind), t
+        ORDER BY message_id, lower(recipient) COLLATE "C", lower(kind), t
         ON CONFLICT (message_id, recipient, kind, occurred_at) DO NOTHING
         """
     )
@@ -885,24 +1065,46 @@ def _jst_day_start(value: datetime) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=JST)
 
 
-def recompute_aggregates(lo: datetime, hi: datetime) -> int:
+def recompute_aggregates(lo: datetime, hi: datetime, *, streams: int = 1) -> int:
     """Rebuild hour and day DeliveryAggregate rows covering ``[lo, hi]``.
 
     Hours are rebuilt from RecipientEvent (bucketed by ``status_at``), then the JST
     days that contain them are rebuilt from the hour rows. Delete and insert in one
-    transaction: a bucket's counts are replaced, never added to. Returns the number
-    of hour buckets rebuilt.
+    transaction: a bucket's counts are replaced, never added to. With ``streams``
+    above one, the hours are cut into that many runs of whole hours, each rebuilt
+    in its own transaction on its own connection (``_side_by_side``), and then the
+    days. Returns the number of hour buckets rebuilt.
     """
     cutoff = detail_cutoff()
     h0 = max(_hour(lo), cutoff.astimezone(UTC))
     h1 = _hour(hi) + timedelta(hours=1)
     if h1 <= h0:
         return 0
-    d0 = _jst_day_start(h0)
+    hours = int((h1 - h0) / timedelta(hours=1))
+    d0 = max(_jst_day_start(h0), cutoff)
     d1 = _jst_day_start(h1 - timedelta(microseconds=1)) + timedelta(days=1)
-    hour, day = DeliveryAggregate.Period.HOUR, DeliveryAggregate.Period.DAY
+    parts = min(streams, hours)
+    if parts > 1:
+        cuts = [h0 + timedelta(hours=hours * i // parts) for i in range(parts + 1)]
+        _side_by_side(
+            [
+                (lambda a=a, b=b: _rebuild_hours(a, b))
+                for a, b in zip(cuts, cuts[1:], strict=False)
+            ]
+        )
+        _rebuild_days(d0, d1)
+        return hours
+    with transaction.atomic():
+        _rebuild_hours(h0, h1)
+        _rebuild_days(d0, d1)
+    return hours
+
+
+def _rebuild_hours(h0: datetime, h1: datetime) -> None:
+    hour = DeliveryAggregate.Period.HOUR
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")  # see _tune_merge
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
             "DELETE FROM mailops_deliveryaggregate "
             "WHERE period = %s AND bucket >= %s AND bucket < %s",
@@ -923,13 +1125,19 @@ def recompute_aggregates(lo: datetime, hi: datetime) -> int:
             """,
             [hour, h0, h1],
         )
-        # Days from hours; a day only partly inside [h0, h1) still sums all of its
-        # hours, the others being already up to date. Days before the detail
-        # cutoff are never in range (see detail_cutoff).
+
+
+def _rebuild_days(d0: datetime, d1: datetime) -> None:
+    """Days from hours; a day only partly inside the rebuilt hours still sums
+    all of its hours, the others being already up to date. Days before the
+    detail cutoff are never in range (see detail_cutoff)."""
+    hour, day = DeliveryAggregate.Period.HOUR, DeliveryAggregate.Period.DAY
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # see _tune_merge
         cursor.execute(
             "DELETE FROM mailops_deliveryaggregate "
             "WHERE period = %s AND bucket >= %s AND bucket < %s",
-            [day, max(d0, cutoff), d1],
+            [day, d0, d1],
         )
         cursor.execute(
             """
@@ -945,9 +1153,44 @@ def recompute_aggregates(lo: datetime, hi: datetime) -> int:
             WHERE period = %s AND bucket >= %s AND bucket < %s
             GROUP BY 2, 3, 4, 5, 6, 7
             """,
-            [day, hour, max(d0, cutoff), d1],
+            [day, hour, d0, d1],
         )
-    return int((h1 - h0) / timedelta(hours=1))
+
+
+def _side_by_side(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` at the same time: the first in this thread, each other one
+    in a thread of its own with its own database connection in the current
+    schema (closed afterwards). Returns their results in order; raises the
+    first failure once all have finished."""
+    schema = connection.schema_name
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        from django.db import connection as own  # this thread's connection
+
+        own.set_schema(schema)
+        try:
+            results[i] = calls[i]()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [
+        threading.Thread(target=run, args=(i,), name=f"ingest-side-{i}", daemon=True)
+        for i in range(1, len(calls))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        results[0] = calls[0]()
+    finally:
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def _current_customer_id() -> int:
@@ -1161,14 +1404,7 @@ def _run(
     finally:
         # Also after a failure: the windows already merged are committed, so
         # their buckets must not go stale.
-        if affected.event_lo is not None and affected.event_hi is not None:
-            report.hour_buckets = recompute_aggregates(
-                affected.event_lo, affected.event_hi
-            )
-        if affected.message_lo is not None and affected.message_hi is not None:
-            report.usage_days = recompute_usage(
-                affected.message_lo, affected.message_hi
-            )
+        _rebuild_affected(report, affected)
     for table in active:
         mark, start = marks.get(table), report.tables[table].start
         # An explicit historic range (--since after a gap) must not move the
@@ -1188,6 +1424,33 @@ def _run(
         )
 
 
+def _rebuild_affected(report: IngestReport, affected: _Affected) -> None:
+    """Rebuild the aggregates and usage days the merged rows touched; side by
+    side on their own connections (the usage ledger reads only messages) when
+    the merge ran in streams."""
+    streams = merge_streams()
+    calls: list[Callable[[], None]] = []
+    if affected.event_lo is not None and affected.event_hi is not None:
+        lo, hi = affected.event_lo, affected.event_hi
+
+        def aggregates() -> None:
+            report.hour_buckets = recompute_aggregates(lo, hi, streams=streams)
+
+        calls.append(aggregates)
+    if affected.message_lo is not None and affected.message_hi is not None:
+        m_lo, m_hi = affected.message_lo, affected.message_hi
+
+        def usage() -> None:
+            report.usage_days = recompute_usage(m_lo, m_hi)
+
+        calls.append(usage)
+    if streams > 1 and len(calls) > 1:
+        _side_by_side(calls)
+    else:
+        for call in calls:
+            call()
+
+
 def _ingest_windows(
     report: IngestReport,
     tables: list[str],
@@ -1197,19 +1460,96 @@ def _ingest_windows(
     sleep: Callable[[float], None],
 ) -> None:
     start = min(report.tables[t].start for t in tables)  # type: ignore[type-var]
-    try:
-        windows = _plan_windows(
-            tables, resource_id, start, end, report.tables[tables[0]], sleep
-        )
-    except (AzureError, IngestError) as exc:
-        exc.ingest_table = tables[0]  # type: ignore[union-attr]
-        raise
-    for window in _prefetched(tables, resource_id, windows, report, sleep):
-        for table in tables:
-            report.tables[table].windows += 1
-            report.tables[table].rows += window.rows[table]
-        _apply(window, resource_id, affected)
-        del window
+    spans = _plan_spans(start, end)
+    streams = merge_streams()
+    with _MergeStreams(streams - 1, resource_id, affected) as helpers:
+        for parts in _prefetched(tables, resource_id, spans, report, sleep, streams):
+            for table in tables:
+                report.tables[table].windows += 1
+                report.tables[table].rows += sum(p.rows[table] for p in parts)
+            for i, part in enumerate(parts[1:]):
+                helpers.submit(i, part)
+            _apply(parts[0], resource_id, affected)
+            del parts
+
+
+class _MergeStreams:
+    """Threads that merge the other parts of each window, one database
+    connection each (Django's connections are per thread), in the current
+    tenant's schema. A part waits in a one-slot queue while its thread merges
+    the previous one, so a stream is never more than a window ahead.
+
+    The first failure stops every stream and is raised in the calling thread;
+    windows already committed stay (their rows are re-read idempotently next
+    run: the watermark only moves after the whole run), and their time ranges
+    are folded into ``affected`` either way, so their aggregates are rebuilt.
+    """
+
+    def __init__(self, count: int, resource_id: str, affected: _Affected) -> None:
+        self.resource_id = resource_id
+        self.target = affected
+        self.schema = connection.schema_name
+        self.queues: list[queue.Queue[_Window | None]] = [
+            queue.Queue(maxsize=1) for _ in range(count)
+        ]
+        self.affected = [_Affected() for _ in range(count)]
+        self.error: BaseException | None = None
+        self.failed = threading.Event()
+        self.threads = [
+            threading.Thread(
+                target=self._run, args=(i,), name=f"ingest-merge-{i + 1}", daemon=True
+            )
+            for i in range(count)
+        ]
+
+    def __enter__(self) -> _MergeStreams:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """Wait for every stream, fold in what it merged, raise its failure."""
+        for q, thread in zip(self.queues, self.threads, strict=True):
+            if thread.is_alive():
+                q.put(None)
+        for thread in self.threads:
+            thread.join()
+        for other in self.affected:
+            self.target.events(other.event_lo, other.event_hi)
+            self.target.messages(other.message_lo, other.message_hi)
+        if self.error is not None and exc_info[1] is None:
+            raise self.error
+
+    def _run(self, i: int) -> None:
+        from django.db import connection as own  # this thread's connection
+
+        own.set_schema(self.schema)
+        try:
+            while (part := self.queues[i].get()) is not None:
+                if not self.failed.is_set():
+                    _apply(part, self.resource_id, self.affected[i])
+                del part
+        except BaseException as exc:
+            if self.error is None:
+                self.error = exc
+            self.failed.set()
+            while self.queues[i].get() is not None:  # unblock submit()
+                pass
+        finally:
+            own.close()
+
+    def _check(self) -> None:
+        if self.failed.is_set() and self.error is not None:
+            raise self.error
+
+    def submit(self, i: int, part: _Window) -> None:
+        while True:
+            self._check()
+            try:
+                self.queues[i].put(part, timeout=0.2)
+                return
+            except queue.Full:
+                continue
 
 
 def _tune_merge(cursor: Any) -> None:
@@ -1242,10 +1582,18 @@ def _apply(window: _Window, resource_id: str, affected: _Affected) -> None:
         ):
             if present:
                 _stage(cursor, table, copy_text=window.copy[table])
-        if status:
+        fresh = send and status and _merge_fresh(cursor, resource_id, affected)
+        if status and not fresh:
             _merge_recipients(cursor, source="logs", affected=affected)
         if send or status:
-            _merge_messages(cursor, resource_id, affected, send=send, status=status)
+            _merge_messages(
+                cursor,
+                resource_id,
+                affected,
+                send=send,
+                status=status,
+                send_merged=fresh,
+            )
         if engage:
             _merge_engagement(cursor)
 
