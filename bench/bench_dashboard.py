@@ -151,7 +151,8 @@ def _generate(cursor: Any, cred_ids: list[int], now_iso: str) -> dict[str, float
         SELECT indexname, indexdef FROM pg_indexes
         WHERE schemaname = current_schema()
           AND tablename IN ('mailops_messagerecord', 'mailops_recipientevent')
-          AND indexname NOT LIKE '%_pkey'
+          AND indexname NOT IN (
+              SELECT conname FROM pg_constraint WHERE contype = 'p')
         """
     )
     index_defs = cursor.fetchall()
