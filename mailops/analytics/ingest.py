@@ -1157,6 +1157,17 @@ def _rebuild_days(d0: datetime, d1: datetime) -> None:
         )
 
 
+@contextmanager
+def _thread_connection(schema: str) -> Iterator[None]:
+    """This thread's own database connection (Django's are per thread), in
+    ``schema``, closed when the block ends."""
+    connection.set_schema(schema)  # the proxy resolves to this thread's wrapper
+    try:
+        yield
+    finally:
+        connection.close()
+
+
 def _side_by_side(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     """Run ``calls`` at the same time: the first in this thread, each other one
     in a thread of its own with its own database connection in the current
@@ -1167,15 +1178,11 @@ def _side_by_side(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     errors: list[BaseException] = []
 
     def run(i: int) -> None:
-        from django.db import connection as own  # this thread's connection
-
-        own.set_schema(schema)
-        try:
-            results[i] = calls[i]()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            own.close()
+        with _thread_connection(schema):
+            try:
+                results[i] = calls[i]()
+            except BaseException as exc:
+                errors.append(exc)
 
     threads = [
         threading.Thread(target=run, args=(i,), name=f"ingest-side-{i}", daemon=True)
@@ -1521,22 +1528,18 @@ class _MergeStreams:
             raise self.error
 
     def _run(self, i: int) -> None:
-        from django.db import connection as own  # this thread's connection
-
-        own.set_schema(self.schema)
-        try:
-            while (part := self.queues[i].get()) is not None:
-                if not self.failed.is_set():
-                    _apply(part, self.resource_id, self.affected[i])
-                del part
-        except BaseException as exc:
-            if self.error is None:
-                self.error = exc
-            self.failed.set()
-            while self.queues[i].get() is not None:  # unblock submit()
-                pass
-        finally:
-            own.close()
+        with _thread_connection(self.schema):
+            try:
+                while (part := self.queues[i].get()) is not None:
+                    if not self.failed.is_set():
+                        _apply(part, self.resource_id, self.affected[i])
+                    del part
+            except BaseException as exc:
+                if self.error is None:
+                    self.error = exc
+                self.failed.set()
+                while self.queues[i].get() is not None:  # unblock submit()
+                    pass
 
     def _check(self) -> None:
         if self.failed.is_set() and self.error is not None:
